@@ -1,0 +1,147 @@
+package minimind4j.engine;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.CrossEntropyLossOptions;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The one thin layer over bytedeco's libtorch mapping. It exists so that model and trainer code read like the
+ * PyTorch they mirror, and so that each trap of the mapping (see shared/notes/libtorch-java.md) is handled once:
+ * native enums compared by value, AdamW betas stored in reverse order, explicit empty optionals.
+ */
+public final class Torch {
+    private Torch() {}
+
+    /** Native enums from libtorch are not identical to the Java constants; compare their values. */
+    public static boolean is(Tensor t, ScalarType type) {
+        return t.scalar_type().value == type.value;
+    }
+
+    public static Scalar scalar(double v) { return new Scalar(v); }
+
+    public static Tensor longs(long[] data, long... shape) {
+        try (LongPointer p = new LongPointer(data)) {
+            return torch.from_blob(p, shape, new TensorOptions(ScalarType.Long)).clone();
+        }
+    }
+
+    public static Tensor floats(float[] data, long... shape) {
+        try (FloatPointer p = new FloatPointer(data)) {
+            return torch.from_blob(p, shape, new TensorOptions(ScalarType.Float)).clone();
+        }
+    }
+
+    public static float[] toFloats(Tensor t) {
+        Tensor c = t.detach().to(ScalarType.Float).cpu().contiguous();
+        float[] out = new float[(int) c.numel()];
+        new FloatPointer(c.data_ptr_float()).capacity(out.length).get(out);
+        return out;
+    }
+
+    public static long[] toLongs(Tensor t) {
+        Tensor c = t.detach().to(ScalarType.Long).cpu().contiguous();
+        long[] out = new long[(int) c.numel()];
+        new LongPointer(c.data_ptr_long()).capacity(out.length).get(out);
+        return out;
+    }
+
+    public static long[] shape(Tensor t) {
+        long[] s = new long[(int) t.dim()];
+        for (int i = 0; i < s.length; i++) s[i] = t.size(i);
+        return s;
+    }
+
+    public static Tensor zeros(ScalarType type, long... shape) {
+        return torch.zeros(shape, new TensorOptions(type));
+    }
+
+    public static Tensor linear(Tensor x, Tensor weight) {
+        return torch.linear(x, weight);
+    }
+
+    /**
+     * Fused scaled-dot-product attention. q [B,H,T,D]; k, v [B,KV,S,D] with H a multiple of KV: libtorch repeats each
+     * KV head for H/KV consecutive query heads, exactly as MiniMind's repeat_kv does.
+     */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, boolean causal) {
+        return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, causal, new DoubleOptional(), true);
+    }
+
+    /** Attention with an explicit boolean mask [B,1,T,S] (true = may attend); used for packed sequences. */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor allowed) {
+        return torch.scaled_dot_product_attention(q, k, v, new TensorOptional(allowed), 0.0, false, new DoubleOptional(), true);
+    }
+
+    /** Mean cross-entropy over targets that are not -100 (PyTorch's ignore_index convention). */
+    public static Tensor crossEntropy(Tensor logits2d, Tensor targets1d) {
+        CrossEntropyLossOptions ce = new CrossEntropyLossOptions();
+        ce.ignore_index().put(-100L);
+        return torch.cross_entropy(logits2d, targets1d, ce);
+    }
+
+    /** AdamW with PyTorch's argument order; the native options store betas as (beta2, beta1). */
+    public static AdamW adamW(TensorVector params, double lr, double beta1, double beta2, double eps, double weightDecay) {
+        AdamWOptions o = new AdamWOptions(lr);
+        o.betas().put(0, beta2);
+        o.betas().put(1, beta1);
+        o.eps().put(eps);
+        o.weight_decay().put(weightDecay);
+        return new AdamW(params, o);
+    }
+
+    public static void setThreads(int n) {
+        torch.set_num_threads(n);
+    }
+
+    public static int threads() {
+        return torch.get_num_threads();
+    }
+
+    public static void seed(long seed) {
+        torch.manual_seed(seed);
+    }
+
+    public static boolean cudaAvailable() {
+        return torch.cuda_is_available();
+    }
+
+    public static Device device(String name) {
+        return new Device(name);
+    }
+
+    public static ScalarTypeOptional noType() {
+        return new ScalarTypeOptional();
+    }
+
+    /**
+     * Keeps a tensor alive past the PointerScope it was made in (model weights, optimizer state, KV caches);
+     * pair with {@link #free}. Inside a scope this is the difference between a long-lived tensor and a use-after-free.
+     */
+    public static Tensor keep(Tensor t) {
+        t.retainReference();
+        return t;
+    }
+
+    /** Releases a tensor kept with {@link #keep}. */
+    public static void free(Tensor t) {
+        t.releaseReference();
+    }
+
+    /** Every native object made inside the scope is freed when it closes; see the memory rule in the notes. */
+    public static PointerScope scope() {
+        return new PointerScope();
+    }
+}

@@ -1,0 +1,401 @@
+package minimind4j.model;
+
+import minimind4j.engine.Torch;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * MiniMind's {@code MiniMindForCausalLM}: token embedding, pre-norm decoder blocks (RMSNorm, rotary GQA attention,
+ * SwiGLU or MoE feed-forward), final RMSNorm and an lm_head tied to the embedding.
+ *
+ * <p>Parameters live in one ordered map under MiniMind's exact state-dict names, so checkpoints move both ways without
+ * renaming. The tied weight is stored once, under {@code model.embed_tokens.weight}; {@link #stateDict()} also lists it
+ * as {@code lm_head.weight}, as PyTorch does.
+ */
+public final class MiniMindLM implements AutoCloseable {
+    public static final String EMBED = "model.embed_tokens.weight";
+    public static final String LM_HEAD = "lm_head.weight";
+
+    private final ModelConfig config;
+    private final LinkedHashMap<String, Tensor> params;
+    /** Rotary tables [maxPositions, headDim]; like MiniMind's non-persistent buffers they are never saved. */
+    private final Tensor ropeCos;
+    private final Tensor ropeSin;
+    private boolean training = true;
+
+    private MiniMindLM(ModelConfig config, LinkedHashMap<String, Tensor> params) {
+        this.config = config;
+        this.params = params;
+        Tensor[] rope = rotaryTables(config.headDim(), config.maxPositionEmbeddings(), config.ropeTheta());
+        this.ropeCos = Torch.keep(rope[0]);
+        this.ropeSin = Torch.keep(rope[1]);
+        params.values().forEach(Torch::keep);
+    }
+
+    public ModelConfig config() { return config; }
+
+    public void train(boolean on) { this.training = on; }
+
+    public boolean training() { return training; }
+
+    // ------------------------------------------------------------------------------------------------ parameters
+
+    /** The names and shapes of MiniMind's state dict, in PyTorch's order, lm_head.weight included. */
+    public static LinkedHashMap<String, long[]> expectedShapes(ModelConfig c) {
+        LinkedHashMap<String, long[]> s = new LinkedHashMap<>();
+        long h = c.hiddenSize(), d = c.headDim();
+        s.put(EMBED, new long[]{c.vocabSize(), h});
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            s.put(p + "self_attn.q_proj.weight", new long[]{c.numAttentionHeads() * d, h});
+            s.put(p + "self_attn.k_proj.weight", new long[]{c.numKeyValueHeads() * d, h});
+            s.put(p + "self_attn.v_proj.weight", new long[]{c.numKeyValueHeads() * d, h});
+            s.put(p + "self_attn.o_proj.weight", new long[]{h, c.numAttentionHeads() * d});
+            if (c.qkNorm()) {
+                s.put(p + "self_attn.q_norm.weight", new long[]{d});
+                s.put(p + "self_attn.k_norm.weight", new long[]{d});
+            }
+            s.put(p + "input_layernorm.weight", new long[]{h});
+            s.put(p + "post_attention_layernorm.weight", new long[]{h});
+            if (!c.useMoe()) {
+                putFeedForward(s, p + "mlp.", c);
+            } else {
+                for (int e = 0; e < c.nRoutedExperts(); e++) putFeedForward(s, p + "mlp.experts." + e + ".", c);
+                s.put(p + "mlp.gate.weight", new long[]{c.nRoutedExperts(), h});
+                for (int e = 0; e < c.nSharedExperts(); e++) putFeedForward(s, p + "mlp.shared_experts." + e + ".", c);
+            }
+        }
+        s.put("model.norm.weight", new long[]{h});
+        s.put(LM_HEAD, new long[]{c.vocabSize(), h});
+        return s;
+    }
+
+    private static void putFeedForward(Map<String, long[]> s, String p, ModelConfig c) {
+        s.put(p + "gate_proj.weight", new long[]{c.intermediateSize(), c.hiddenSize()});
+        s.put(p + "down_proj.weight", new long[]{c.hiddenSize(), c.intermediateSize()});
+        s.put(p + "up_proj.weight", new long[]{c.intermediateSize(), c.hiddenSize()});
+    }
+
+    /**
+     * A freshly initialised model, as PyTorch initialises MiniMind (it never calls post_init): every Linear weight
+     * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a=sqrt(5)), the tied embedding keeps lm_head's init,
+     * RMSNorm weights are ones.
+     */
+    public static MiniMindLM init(ModelConfig c, long seed) {
+        Torch.seed(seed);
+        LinkedHashMap<String, Tensor> p = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : expectedShapes(c).entrySet()) {
+            if (e.getKey().equals(LM_HEAD)) continue;
+            long[] shape = e.getValue();
+            Tensor t;
+            if (shape.length == 1) {
+                t = torch.ones(shape, new TensorOptions(ScalarType.Float));
+            } else {
+                double bound = 1.0 / Math.sqrt(shape[1]);
+                t = torch.empty(shape, new TensorOptions(ScalarType.Float), null);
+                torch.uniform_(t, -bound, bound);
+            }
+            t.set_requires_grad(true);
+            p.put(e.getKey(), t);
+        }
+        return new MiniMindLM(c, p);
+    }
+
+    /**
+     * A model over the given fp32 tensors, which must be exactly {@link #expectedShapes} (lm_head optional: it is the
+     * embedding). Callers check the keys first (see checkpoint.StateDictCheck) so the user gets one report.
+     */
+    public static MiniMindLM fromTensors(ModelConfig c, Map<String, Tensor> tensors) {
+        LinkedHashMap<String, Tensor> p = new LinkedHashMap<>();
+        for (String k : expectedShapes(c).keySet()) {
+            if (k.equals(LM_HEAD)) continue;
+            Tensor t = tensors.get(k);
+            if (t == null) t = k.equals(EMBED) ? tensors.get(LM_HEAD) : null;
+            if (t == null) throw new IllegalArgumentException("missing tensor " + k);
+            Tensor f = t.detach().to(ScalarType.Float).contiguous().clone();
+            f.set_requires_grad(true);
+            p.put(k, f);
+        }
+        return new MiniMindLM(c, p);
+    }
+
+    /** Unique trainable tensors, in state-dict order (the tied embedding once). */
+    public TensorVector parameters() {
+        TensorVector v = new TensorVector();
+        for (Tensor t : params.values()) v.push_back(t);
+        return v;
+    }
+
+    public Map<String, Tensor> namedParameters() { return Collections.unmodifiableMap(params); }
+
+    /** MiniMind's state dict: every parameter under its name, and the tied embedding again as lm_head.weight. */
+    public LinkedHashMap<String, Tensor> stateDict() {
+        LinkedHashMap<String, Tensor> sd = new LinkedHashMap<>(params);
+        sd.put(LM_HEAD, params.get(EMBED));
+        return sd;
+    }
+
+    /** Parameter count as PyTorch's {@code sum(p.numel() for p in model.parameters())}: the tied weight once. */
+    public long parameterCount() {
+        long n = 0;
+        for (Tensor t : params.values()) n += t.numel();
+        return n;
+    }
+
+    public static long parameterCount(ModelConfig c) {
+        long n = 0;
+        for (Map.Entry<String, long[]> e : expectedShapes(c).entrySet()) {
+            if (e.getKey().equals(LM_HEAD)) continue;
+            long m = 1;
+            for (long x : e.getValue()) m *= x;
+            n += m;
+        }
+        return n;
+    }
+
+    private Tensor p(String name) { return params.get(name); }
+
+    // ------------------------------------------------------------------------------------------------ forward
+
+    /** Rotary tables computed as MiniMind's precompute_freqs_cis (fp32 outer product, cos/sin duplicated). */
+    static Tensor[] rotaryTables(int dim, int end, double theta) {
+        Tensor exps = torch.arange(Torch.scalar(0), Torch.scalar(dim), Torch.scalar(2), new TensorOptions(ScalarType.Float)).div(Torch.scalar(dim));
+        Tensor freqs = torch.pow(Torch.scalar(theta), exps).reciprocal();
+        Tensor t = torch.arange(Torch.scalar(end), new TensorOptions(ScalarType.Float));
+        Tensor angles = torch.outer(t, freqs);
+        Tensor cos = torch.cat(new TensorVector(angles.cos(), angles.cos()), -1);
+        Tensor sin = torch.cat(new TensorVector(angles.sin(), angles.sin()), -1);
+        return new Tensor[]{cos, sin};
+    }
+
+    private static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
+        Tensor var = x.pow(Torch.scalar(2)).mean(new long[]{-1}, true, Torch.noType());
+        return x.mul(var.add(Torch.scalar(eps)).rsqrt()).mul(weight);
+    }
+
+    private static Tensor rotateHalf(Tensor x) {
+        long half = x.size(-1) / 2;
+        return torch.cat(new TensorVector(x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)), -1);
+    }
+
+    /** Forward state: hidden states after the final norm, and the summed MoE auxiliary loss (a zero scalar if none). */
+    public record Hidden(Tensor states, Tensor auxLoss) {}
+
+    /**
+     * Runs the decoder. {@code ids} [B,T]. {@code positions} [T] (or null for startPos..startPos+T-1 where startPos is
+     * the cache length). {@code allowed} is an optional boolean mask [B,1,T,S] for packed sequences; without it the
+     * attention is causal. {@code cache} may be null (training) or a {@link KvCache} that this call extends.
+     */
+    public Hidden forward(Tensor ids, Tensor positions, Tensor allowed, KvCache cache) {
+        long b = ids.size(0), t = ids.size(1);
+        int h = config.numAttentionHeads(), kv = config.numKeyValueHeads(), d = config.headDim();
+        long past = cache == null ? 0 : cache.length();
+        Tensor cos, sin;
+        if (positions == null) {
+            cos = ropeCos.narrow(0, past, t);
+            sin = ropeSin.narrow(0, past, t);
+        } else {
+            cos = ropeCos.index_select(0, positions);
+            sin = ropeSin.index_select(0, positions);
+        }
+        // [.., T, 1, D] broadcasts over heads of q/k laid out [B, T, H, D]
+        cos = cos.dim() == 2 ? cos.unsqueeze(1) : cos.unsqueeze(2);
+        sin = sin.dim() == 2 ? sin.unsqueeze(1) : sin.unsqueeze(2);
+        Tensor x = torch.embedding(p(EMBED), ids);
+        Tensor aux = null;
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            String pre = "model.layers." + l + ".";
+            Tensor a = rmsNorm(x, p(pre + "input_layernorm.weight"), config.rmsNormEps());
+            Tensor q = Torch.linear(a, p(pre + "self_attn.q_proj.weight")).view(b, t, h, d);
+            Tensor k = Torch.linear(a, p(pre + "self_attn.k_proj.weight")).view(b, t, kv, d);
+            Tensor v = Torch.linear(a, p(pre + "self_attn.v_proj.weight")).view(b, t, kv, d);
+            if (config.qkNorm()) {
+                q = rmsNorm(q, p(pre + "self_attn.q_norm.weight"), config.rmsNormEps());
+                k = rmsNorm(k, p(pre + "self_attn.k_norm.weight"), config.rmsNormEps());
+            }
+            q = q.mul(cos).add(rotateHalf(q).mul(sin)).transpose(1, 2);
+            k = k.mul(cos).add(rotateHalf(k).mul(sin)).transpose(1, 2);
+            v = v.transpose(1, 2);
+            if (cache != null) {
+                Tensor[] kvAll = cache.append(l, k, v);
+                k = kvAll[0];
+                v = kvAll[1];
+            }
+            Tensor o;
+            if (allowed != null) o = Torch.attention(q, k, v, allowed);
+            else if (past > 0 && t > 1) o = Torch.attention(q, k, v, offsetCausalMask(t, past));
+            else o = Torch.attention(q, k, v, t > 1);
+            o = o.transpose(1, 2).reshape(b, t, (long) h * d);
+            x = x.add(Torch.linear(o, p(pre + "self_attn.o_proj.weight")));
+            Tensor m = rmsNorm(x, p(pre + "post_attention_layernorm.weight"), config.rmsNormEps());
+            if (config.useMoe()) {
+                Tensor[] ya = moe(m, pre + "mlp.");
+                x = x.add(ya[0]);
+                aux = aux == null ? ya[1] : aux.add(ya[1]);
+            } else {
+                x = x.add(feedForward(m, pre + "mlp."));
+            }
+        }
+        if (cache != null) cache.advance(t);
+        x = rmsNorm(x, p("model.norm.weight"), config.rmsNormEps());
+        if (aux == null) aux = Torch.zeros(ScalarType.Float);
+        return new Hidden(x, aux);
+    }
+
+    /** Queries at positions past..past+t-1 may see keys 0..their own position. */
+    private static Tensor offsetCausalMask(long t, long past) {
+        Tensor ones = torch.ones(new long[]{t, past + t}, new TensorOptions(ScalarType.Bool));
+        return torch.tril(ones, past);
+    }
+
+    private Tensor feedForward(Tensor x, String pre) {
+        Tensor gate = torch.silu(Torch.linear(x, p(pre + "gate_proj.weight")));
+        return Torch.linear(gate.mul(Torch.linear(x, p(pre + "up_proj.weight"))), p(pre + "down_proj.weight"));
+    }
+
+    /** MiniMind2's MoE: softmax router, top-k experts with renormalised weights, shared experts, sequence aux loss. */
+    private Tensor[] moe(Tensor x, String pre) {
+        long b = x.size(0), t = x.size(1), hd = x.size(2);
+        int k = config.numExpertsPerTok(), e = config.nRoutedExperts();
+        Tensor flat = x.reshape(-1, hd);
+        Tensor scores = Torch.linear(flat, p(pre + "gate.weight")).softmax(-1);
+        var top = scores.topk(k, -1, true, false);
+        Tensor w = top.get0(), idx = top.get1();
+        if (k > 1 && config.normTopkProb()) w = w.div(w.sum(new long[]{-1}, true, Torch.noType()).add(Torch.scalar(1e-20)));
+        Tensor aux;
+        if (training && config.auxLossAlpha() > 0) {
+            if (config.seqAux()) {
+                Tensor ce = Torch.zeros(ScalarType.Float, b, e)
+                        .scatter_add(1, idx.view(b, -1), torch.ones(new long[]{b, t * k}, new TensorOptions(ScalarType.Float)))
+                        .div(Torch.scalar((double) (t * k) / e));
+                aux = ce.mul(scores.view(b, t, e).mean(new long[]{1}, false, Torch.noType()))
+                        .sum(new long[]{1}, false, Torch.noType()).mean().mul(Torch.scalar(config.auxLossAlpha()));
+            } else {
+                Tensor ce = torch.one_hot(idx.view(-1), e).to(ScalarType.Float).mean(new long[]{0}, false, Torch.noType());
+                aux = scores.mean(new long[]{0}, false, Torch.noType()).mul(ce.mul(Torch.scalar(e))).sum().mul(Torch.scalar(config.auxLossAlpha()));
+            }
+        } else {
+            aux = Torch.zeros(ScalarType.Float);
+        }
+        Tensor flatIdx = idx.reshape(-1), flatW = w.reshape(-1);
+        Tensor y = torch.zeros_like(flat);
+        // slot j of the flattened [N, k] choice matrix belongs to token j / k
+        Tensor tokenOfSlot = torch.arange(Torch.scalar(flat.size(0)), new TensorOptions(ScalarType.Long))
+                .unsqueeze(1).expand(flat.size(0), k).reshape(-1);
+        for (int i = 0; i < e; i++) {
+            Tensor slots = flatIdx.eq(Torch.scalar(i)).nonzero().squeeze(1);
+            if (slots.numel() == 0) continue;
+            Tensor tokens = tokenOfSlot.index_select(0, slots);
+            Tensor out = feedForward(flat.index_select(0, tokens), pre + "experts." + i + ".")
+                    .mul(flatW.index_select(0, slots).unsqueeze(1));
+            y = y.index_add(0, tokens, out);
+        }
+        y = y.view(b, t, hd);
+        for (int s = 0; s < config.nSharedExperts(); s++) y = y.add(feedForward(x, pre + "shared_experts." + s + "."));
+        return new Tensor[]{y, aux};
+    }
+
+    /** Logits over the vocabulary for hidden states [.., hidden]. */
+    public Tensor logits(Tensor hidden) {
+        return Torch.linear(hidden, p(EMBED));
+    }
+
+    /** Loss parts: total = logits loss + aux loss; {@code supervised} is the number of target tokens counted. */
+    public record Loss(Tensor total, Tensor logitsLoss, Tensor auxLoss, long supervised) {}
+
+    /**
+     * MiniMind's loss: cross-entropy of logits[:, :-1] against labels[:, 1:], mean over labels != -100, plus the MoE
+     * aux loss. The vocabulary projection runs only on supervised positions: the mean is the same numbers as
+     * MiniMind's full-logits computation, without the wasted work.
+     */
+    public Loss loss(Tensor ids, Tensor labels) {
+        return loss(ids, labels, null, null);
+    }
+
+    public Loss loss(Tensor ids, Tensor labels, Tensor positions, Tensor allowed) {
+        Hidden hs = forward(ids, positions, allowed, null);
+        long b = ids.size(0), t = ids.size(1), hd = config.hiddenSize();
+        Tensor targets = labels.narrow(1, 1, t - 1).reshape(-1);
+        Tensor sel = targets.ne(Torch.scalar(-100)).nonzero().squeeze(1);
+        long n = sel.numel();
+        Tensor logitsLoss;
+        if (n == 0) {
+            // MiniMind would produce NaN here (a mean over nothing); a batch with nothing to learn contributes nothing.
+            logitsLoss = hs.states().sum().mul(Torch.scalar(0.0));
+        } else {
+            Tensor h = hs.states().narrow(1, 0, t - 1).reshape(-1, hd).index_select(0, sel);
+            logitsLoss = Torch.crossEntropy(logits(h), targets.index_select(0, sel));
+        }
+        return new Loss(logitsLoss.add(hs.auxLoss()), logitsLoss, hs.auxLoss(), n);
+    }
+
+    /** The MiniMind-equivalent computation (full logits on every position, ignore_index), for benchmarks and tests. */
+    public Loss lossFullLogits(Tensor ids, Tensor labels) {
+        Hidden hs = forward(ids, null, null, null);
+        long t = ids.size(1);
+        Tensor logits = logits(hs.states());
+        Tensor shiftLogits = logits.narrow(1, 0, t - 1).reshape(-1, config.vocabSize());
+        Tensor targets = labels.narrow(1, 1, t - 1).reshape(-1);
+        Tensor logitsLoss = Torch.crossEntropy(shiftLogits, targets);
+        long n = targets.ne(Torch.scalar(-100)).sum().item_long();
+        return new Loss(logitsLoss.add(hs.auxLoss()), logitsLoss, hs.auxLoss(), n);
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : params.values()) Torch.free(t);
+        Torch.free(ropeCos);
+        Torch.free(ropeSin);
+    }
+
+    /** Keys and values of every layer, grown by each forward call; [B, KV, S, D] per layer. */
+    public static final class KvCache implements AutoCloseable {
+        private final Tensor[] keys;
+        private final Tensor[] values;
+        private long length;
+
+        public KvCache(int layers) {
+            keys = new Tensor[layers];
+            values = new Tensor[layers];
+        }
+
+        public long length() { return length; }
+
+        Tensor[] append(int layer, Tensor k, Tensor v) {
+            Tensor nk = keys[layer] == null ? k : torch.cat(new TensorVector(keys[layer], k), 2);
+            Tensor nv = values[layer] == null ? v : torch.cat(new TensorVector(values[layer], v), 2);
+            // the cache outlives the caller's per-token PointerScope
+            Torch.keep(nk);
+            Torch.keep(nv);
+            if (keys[layer] != null) Torch.free(keys[layer]);
+            if (values[layer] != null) Torch.free(values[layer]);
+            keys[layer] = nk;
+            values[layer] = nv;
+            return new Tensor[]{nk, nv};
+        }
+
+        void advance(long t) { length += t; }
+
+        @Override
+        public void close() {
+            for (int i = 0; i < keys.length; i++) {
+                if (keys[i] != null) Torch.free(keys[i]);
+                if (values[i] != null) Torch.free(values[i]);
+                keys[i] = values[i] = null;
+            }
+            length = 0;
+        }
+    }
+
+    /** Names of all parameters (without lm_head). */
+    public List<String> parameterNames() { return new ArrayList<>(params.keySet()); }
+}

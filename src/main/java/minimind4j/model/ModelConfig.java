@@ -1,0 +1,85 @@
+package minimind4j.model;
+
+/**
+ * MiniMind's model hyper-parameters ({@code MiniMindConfig}). Two families exist: MiniMind2 (the 512/8 "26M" model the
+ * SFT contract targets) and minimind-3 (768 hidden, 4 KV heads, per-head q/k RMSNorm, a different FFN width).
+ */
+public record ModelConfig(
+        int hiddenSize,
+        int numHiddenLayers,
+        int numAttentionHeads,
+        int numKeyValueHeads,
+        int vocabSize,
+        int intermediateSize,
+        double ropeTheta,
+        double rmsNormEps,
+        int maxPositionEmbeddings,
+        boolean qkNorm,
+        boolean useMoe,
+        int nRoutedExperts,
+        int numExpertsPerTok,
+        int nSharedExperts,
+        double auxLossAlpha,
+        boolean seqAux,
+        boolean normTopkProb) {
+
+    public ModelConfig {
+        if (hiddenSize <= 0 || numHiddenLayers <= 0 || numAttentionHeads <= 0 || numKeyValueHeads <= 0)
+            throw new IllegalArgumentException("model sizes must be positive");
+        if (hiddenSize % numAttentionHeads != 0)
+            throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not a multiple of num_attention_heads " + numAttentionHeads);
+        if (numAttentionHeads % numKeyValueHeads != 0)
+            throw new IllegalArgumentException("num_attention_heads " + numAttentionHeads + " is not a multiple of num_key_value_heads " + numKeyValueHeads);
+        if ((hiddenSize / numAttentionHeads) % 2 != 0)
+            throw new IllegalArgumentException("head_dim must be even for rotary embeddings");
+    }
+
+    public int headDim() { return hiddenSize / numAttentionHeads; }
+
+    /** MiniMind2's FFN width: 64 * ceil(int(hidden * 8 / 3) / 64). */
+    public static int minimind2Intermediate(int hidden) {
+        int i = (int) (hidden * 8.0 / 3);
+        return 64 * ((i + 63) / 64);
+    }
+
+    /** minimind-3's FFN width: ceil(hidden * pi / 64) * 64. */
+    public static int minimind3Intermediate(int hidden) {
+        return (int) Math.ceil(hidden * Math.PI / 64) * 64;
+    }
+
+    /** MiniMind2 defaults (model_minimind.py before minimind-3): 8 heads, 2 KV heads, eps 1e-5, theta 1e6. */
+    public static ModelConfig minimind2(int hidden, int layers, boolean useMoe) {
+        return new ModelConfig(hidden, layers, 8, 2, 6400, minimind2Intermediate(hidden), 1e6, 1e-5, 32768,
+                false, useMoe, 4, 2, 1, 0.01, true, true);
+    }
+
+    /** The default MiniMind2 model: 512 hidden, 8 layers, 25,829,888 parameters. */
+    public static ModelConfig minimind2() { return minimind2(512, 8, false); }
+
+    /** minimind-3 defaults: 8 heads, 4 KV heads, eps 1e-6, q/k norm. MoE is only implemented in the MiniMind2 flavour. */
+    public static ModelConfig minimind3(int hidden, int layers) {
+        return new ModelConfig(hidden, layers, 8, 4, 6400, minimind3Intermediate(hidden), 1e6, 1e-6, 32768,
+                true, false, 4, 1, 0, 5e-4, false, true);
+    }
+
+    public ModelConfig withVocabSize(int v) {
+        return new ModelConfig(hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, v, intermediateSize,
+                ropeTheta, rmsNormEps, maxPositionEmbeddings, qkNorm, useMoe, nRoutedExperts, numExpertsPerTok,
+                nSharedExperts, auxLossAlpha, seqAux, normTopkProb);
+    }
+
+    public ModelConfig withHeads(int heads, int kvHeads) {
+        return new ModelConfig(hiddenSize, numHiddenLayers, heads, kvHeads, vocabSize, intermediateSize,
+                ropeTheta, rmsNormEps, maxPositionEmbeddings, qkNorm, useMoe, nRoutedExperts, numExpertsPerTok,
+                nSharedExperts, auxLossAlpha, seqAux, normTopkProb);
+    }
+
+    public ModelConfig withIntermediateSize(int size) {
+        return new ModelConfig(hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, vocabSize, size,
+                ropeTheta, rmsNormEps, maxPositionEmbeddings, qkNorm, useMoe, nRoutedExperts, numExpertsPerTok,
+                nSharedExperts, auxLossAlpha, seqAux, normTopkProb);
+    }
+
+    /** The file-name suffix MiniMind uses: {@code _moe} for MoE models. */
+    public String weightSuffix() { return useMoe ? "_moe" : ""; }
+}
