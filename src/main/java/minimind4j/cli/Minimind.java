@@ -6,7 +6,10 @@ import picocli.CommandLine.Command;
 /** The one launcher: {@code minimind <command> [options]}. Each command is its own small class. */
 @Command(name = "minimind", mixinStandardHelpOptions = true, version = "minimind4j 0.1.0",
         description = "MiniMind's pretrain and SFT stages, chat and serve, in Java on libtorch.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {
+                SftCommand.class, PretrainCommand.class, ChatCommand.class, EvalCommand.class, InfoCommand.class,
+                DataCommand.class, BenchCommand.class, TokenizerCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Minimind {
 
     public static void main(String[] args) {

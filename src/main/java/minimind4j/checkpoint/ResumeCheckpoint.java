@@ -1,0 +1,125 @@
+package minimind4j.checkpoint;
+
+import minimind4j.cli.UserError;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.InputArchive;
+import org.bytedeco.pytorch.OutputArchive;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The resume checkpoint ({@code {save_dir}/{weight}_{hidden}[_moe]_resume.pth}): a torch.save dict like MiniMind's
+ * lm_checkpoint, holding the model in fp32 (not fp16, so a resumed run continues from the exact weights), the
+ * optimizer state, epoch, step, world size and seed. Every other source of randomness here is a pure function of
+ * (seed, epoch, sample), so nothing else is needed for a resumed run to retrace an uninterrupted one.
+ *
+ * <p>The optimizer state is libtorch's own AdamW archive, kept as a uint8 tensor under {@code optimizer.libtorch_adamw}:
+ * MiniMind's Python optimizer state dict cannot be produced through the Java mapping, which exposes no per-parameter
+ * state accessors.
+ */
+public final class ResumeCheckpoint {
+    private ResumeCheckpoint() {}
+
+    public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed) {
+        LinkedHashMap<String, Object> root = new LinkedHashMap<>();
+        root.put("model", Weights.hostStateDict(model, DType.F32));
+        LinkedHashMap<String, Object> optimizer = new LinkedHashMap<>();
+        optimizer.put("libtorch_adamw", optimizerBytes(opt, path));
+        root.put("optimizer", optimizer);
+        root.put("epoch", (long) epoch);
+        root.put("step", (long) step);
+        root.put("world_size", (long) worldSize);
+        root.put("seed", seed);
+        root.put("format", "minimind4j-resume-1");
+        try {
+            Pth.write(path, root);
+        } catch (IOException e) {
+            throw new UserError(path + ": cannot write the resume checkpoint (" + e.getMessage() + ")");
+        }
+    }
+
+    private static HostTensor optimizerBytes(AdamW opt, Path near) {
+        Path tmp = near.resolveSibling(near.getFileName() + ".optim.tmp");
+        try {
+            OutputArchive a = new OutputArchive();
+            opt.save(a);
+            a.save_to(tmp.toString());
+            byte[] bytes = Files.readAllBytes(tmp);
+            return HostTensor.ofRawBytes(DType.U8, new long[]{bytes.length}, bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // a stray temp file is harmless; the next save overwrites it
+            }
+        }
+    }
+
+    /** What a resume checkpoint restores. */
+    public record State(MiniMindLM model, int epoch, int step, int savedWorldSize, long seed, byte[] optimizer) {
+        public void loadOptimizer(AdamW opt) {
+            if (optimizer == null) return;
+            try {
+                Path tmp = Files.createTempFile("minimind4j-optim", ".pt");
+                try {
+                    Files.write(tmp, optimizer);
+                    InputArchive a = new InputArchive();
+                    a.load_from(tmp.toString());
+                    opt.load(a);
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /**
+     * Reads a resume checkpoint for a run of {@code worldSize} processes. As MiniMind does, a checkpoint written by
+     * another world size has its step rescaled (step * saved / current) so that the same samples count as done.
+     */
+    @SuppressWarnings("unchecked")
+    public static State load(Path path, ModelConfig c, int worldSize) {
+        Object o;
+        try {
+            o = Pth.read(path);
+        } catch (IOException e) {
+            throw new UserError(path + ": cannot read the resume checkpoint (" + e.getMessage() + "); delete it or pass --from_resume 0");
+        }
+        if (!(o instanceof Map<?, ?> root) || !(root.get("model") instanceof Map<?, ?> model))
+            throw new UserError(path + ": not a resume checkpoint (no 'model' entry); delete it or pass --from_resume 0");
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>();
+        ((Map<Object, Object>) model).forEach((k, v) -> {
+            if (v instanceof HostTensor h) sd.put(String.valueOf(k), h);
+        });
+        Weights.Report r = Weights.check(MiniMindLM.expectedShapes(c), sd);
+        if (!r.clean()) throw new UserError(r.describe(path) + "\n  the resume checkpoint was written for another model shape: pass the same --hidden_size/--num_hidden_layers/--use_moe, or --from_resume 0");
+        Map<String, org.bytedeco.pytorch.Tensor> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, HostTensor> e : sd.entrySet())
+            tensors.put(e.getKey(), Weights.toTensor(e.getValue(), org.bytedeco.pytorch.global.torch.ScalarType.Float));
+        MiniMindLM m = MiniMindLM.fromTensors(c, tensors);
+        int epoch = (int) number(root.get("epoch"));
+        int step = (int) number(root.get("step"));
+        int saved = root.get("world_size") == null ? 1 : (int) number(root.get("world_size"));
+        if (saved != worldSize) step = step * saved / worldSize;
+        long seed = root.get("seed") == null ? 42 : number(root.get("seed"));
+        byte[] optBytes = null;
+        if (root.get("optimizer") instanceof Map<?, ?> opt && opt.get("libtorch_adamw") instanceof HostTensor h) optBytes = h.toByteArray();
+        return new State(m, epoch, step, saved, seed, optBytes);
+    }
+
+    private static long number(Object o) {
+        if (o instanceof Number n) return n.longValue();
+        throw new UserError("resume checkpoint: expected a number, found " + o);
+    }
+}

@@ -1,0 +1,195 @@
+package minimind4j.checkpoint;
+
+import minimind4j.cli.UserError;
+import minimind4j.engine.Torch;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * MiniMind weights on disk: PyTorch {@code .pth} state dicts (what MiniMind's scripts save and load) and
+ * safetensors, chosen by file extension. Loading is strict by default: every missing, unexpected or mis-shaped
+ * key is reported with both shapes, instead of MiniMind's silent {@code strict=False}.
+ */
+public final class Weights {
+    private Weights() {}
+
+    static boolean isSafetensors(Path p) {
+        return p.getFileName().toString().endsWith(".safetensors");
+    }
+
+    /** The tensors of a weight file. A resume checkpoint's nested {@code model} dict is accepted too. */
+    public static LinkedHashMap<String, HostTensor> read(Path path) {
+        if (!Files.isRegularFile(path)) throw new UserError(path + ": no such weight file");
+        try {
+            return isSafetensors(path) ? Safetensors.read(path) : Pth.readStateDict(path);
+        } catch (java.io.IOException e) {
+            throw new UserError(path + ": cannot read weights (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Writes tensors as .pth (torch.save layout) or .safetensors, atomically. */
+    public static void write(Path path, Map<String, HostTensor> tensors) {
+        try {
+            if (isSafetensors(path)) Safetensors.write(path, tensors, Map.of("format", "pt"));
+            else Pth.write(path, new LinkedHashMap<>(tensors));
+        } catch (java.io.IOException e) {
+            throw new UserError(path + ": cannot write weights (" + e.getMessage() + ")");
+        }
+    }
+
+    /** MiniMind's save: {@code torch.save({k: v.half() for k, v in state_dict.items()})}, both tied keys present. */
+    public static void saveHalf(Path path, MiniMindLM model) {
+        write(path, hostStateDict(model, DType.F16));
+    }
+
+    public static LinkedHashMap<String, HostTensor> hostStateDict(MiniMindLM model, DType dtype) {
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>();
+        try (PointerScope s = Torch.scope()) {
+            for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
+                Tensor t = e.getValue();
+                if (!torch.isfinite(t).all().item_bool())
+                    throw new IllegalStateException(e.getKey() + " holds NaN/inf values: refusing to save a broken checkpoint");
+                sd.put(e.getKey(), toHost(t, dtype));
+            }
+        }
+        return sd;
+    }
+
+    public static HostTensor toHost(Tensor t, DType dtype) {
+        ScalarType st = scalarType(dtype);
+        Tensor c = t.detach().to(st).cpu().contiguous();
+        byte[] bytes = new byte[(int) c.nbytes()];
+        new BytePointer(c.data_ptr()).capacity(bytes.length).get(bytes);
+        return HostTensor.ofRawBytes(dtype, Torch.shape(c), bytes);
+    }
+
+    /** A tensor of the same values, converted to {@code as} (Float for weights, Long for ids). */
+    public static Tensor toTensor(HostTensor h, ScalarType as) {
+        byte[] bytes = h.toByteArray();
+        try (BytePointer p = new BytePointer(Math.max(1, bytes.length))) {
+            p.put(bytes);
+            Tensor raw = torch.from_blob(p, h.shape(), new TensorOptions(scalarType(h.dtype())));
+            return raw.to(as).clone();
+        }
+    }
+
+    static ScalarType scalarType(DType d) {
+        return switch (d) {
+            case F32 -> ScalarType.Float;
+            case F16 -> ScalarType.Half;
+            case BF16 -> ScalarType.BFloat16;
+            case F64 -> ScalarType.Double;
+            case I64 -> ScalarType.Long;
+            case I32 -> ScalarType.Int;
+            case I16 -> ScalarType.Short;
+            case I8 -> ScalarType.Char;
+            case U8 -> ScalarType.Byte;
+            case BOOL -> ScalarType.Bool;
+        };
+    }
+
+    /** What differs between the keys a model expects and those a file holds. */
+    public record Report(List<String> missing, List<String> unexpected, List<String> mismatched) {
+        public boolean clean() { return missing.isEmpty() && unexpected.isEmpty() && mismatched.isEmpty(); }
+
+        public String describe(Path file) {
+            StringBuilder sb = new StringBuilder();
+            sb.append(file).append(": ").append(missing.size()).append(" missing, ").append(unexpected.size())
+                    .append(" unexpected, ").append(mismatched.size()).append(" mis-shaped keys");
+            for (String k : missing) sb.append("\n  missing:    ").append(k);
+            for (String k : unexpected) sb.append("\n  unexpected: ").append(k);
+            for (String k : mismatched) sb.append("\n  shape:      ").append(k);
+            return sb.toString();
+        }
+    }
+
+    public static Report check(Map<String, long[]> expected, Map<String, HostTensor> actual) {
+        List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>(), mismatched = new ArrayList<>();
+        boolean tiedPresent = actual.containsKey(MiniMindLM.EMBED) || actual.containsKey(MiniMindLM.LM_HEAD);
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            HostTensor t = actual.get(e.getKey());
+            boolean tied = e.getKey().equals(MiniMindLM.EMBED) || e.getKey().equals(MiniMindLM.LM_HEAD);
+            if (t == null) {
+                // a file may carry the tied weight under one name only
+                if (!(tied && tiedPresent)) missing.add(e.getKey() + " " + Arrays.toString(e.getValue()));
+            } else if (!Arrays.equals(t.shape(), e.getValue())) {
+                mismatched.add(e.getKey() + ": model " + Arrays.toString(e.getValue()) + ", file " + Arrays.toString(t.shape()));
+            }
+        }
+        for (Map.Entry<String, HostTensor> e : actual.entrySet())
+            if (!expected.containsKey(e.getKey())) unexpected.add(e.getKey() + " " + Arrays.toString(e.getValue().shape()));
+        return new Report(missing, unexpected, mismatched);
+    }
+
+    /**
+     * Loads a model of config {@code c} from {@code path}. Strict: any difference is a {@link UserError} listing every
+     * key. Not strict: matching tensors are loaded, the rest keep their fresh initialisation, and the report is printed.
+     */
+    public static MiniMindLM load(Path path, ModelConfig c, boolean strict, PrintStream report) {
+        LinkedHashMap<String, HostTensor> host = read(path);
+        Report r = check(MiniMindLM.expectedShapes(c), host);
+        if (!r.clean()) {
+            if (strict) throw new UserError(r.describe(path)
+                    + "\n  the file does not fit this model: check --hidden_size/--num_hidden_layers/--use_moe (`minimind info --weight " + path
+                    + "` shows the file's shapes), or load partially with --strict false");
+            if (report != null) report.println(r.describe(path) + "\n  (--strict false: loading the keys that fit)");
+        }
+        try (PointerScope s = Torch.scope()) {
+            MiniMindLM fresh = strict ? null : MiniMindLM.init(c, 42);
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            Map<String, long[]> expected = MiniMindLM.expectedShapes(c);
+            for (String k : expected.keySet()) {
+                HostTensor h = host.get(k);
+                if (h == null && k.equals(MiniMindLM.EMBED)) h = host.get(MiniMindLM.LM_HEAD);
+                if (h != null && Arrays.equals(h.shape(), expected.get(k))) tensors.put(k, toTensor(h, ScalarType.Float));
+                else if (fresh != null && fresh.namedParameters().containsKey(k)) tensors.put(k, fresh.namedParameters().get(k));
+            }
+            MiniMindLM m = MiniMindLM.fromTensors(c, tensors);
+            if (fresh != null) fresh.close();
+            return m;
+        }
+    }
+
+    /**
+     * A config that fits a state dict's shapes: hidden and vocab from the embedding, layers from the keys, head_dim from
+     * q_norm when present (minimind-3) else hidden / {@code heads}, KV heads from k_proj, MoE from the router.
+     */
+    public static ModelConfig inferConfig(Map<String, HostTensor> sd, int headsIfUnknown) {
+        HostTensor emb = sd.containsKey(MiniMindLM.EMBED) ? sd.get(MiniMindLM.EMBED) : sd.get(MiniMindLM.LM_HEAD);
+        if (emb == null || emb.rank() != 2) throw new UserError("not a MiniMind state dict: no " + MiniMindLM.EMBED);
+        int vocab = (int) emb.size(0), hidden = (int) emb.size(1);
+        int layers = 0;
+        while (sd.containsKey("model.layers." + layers + ".input_layernorm.weight")) layers++;
+        if (layers == 0) throw new UserError("not a MiniMind state dict: no model.layers.0.input_layernorm.weight");
+        String a = "model.layers.0.self_attn.";
+        boolean qkNorm = sd.containsKey(a + "q_norm.weight");
+        int headDim = qkNorm ? (int) sd.get(a + "q_norm.weight").size(0) : hidden / headsIfUnknown;
+        int heads = (int) sd.get(a + "q_proj.weight").size(0) / headDim;
+        int kv = (int) sd.get(a + "k_proj.weight").size(0) / headDim;
+        boolean moe = sd.containsKey("model.layers.0.mlp.gate.weight");
+        String ffn = moe ? "model.layers.0.mlp.experts.0." : "model.layers.0.mlp.";
+        int inter = (int) sd.get(ffn + "gate_proj.weight").size(0);
+        ModelConfig base = qkNorm ? ModelConfig.minimind3(hidden, layers) : ModelConfig.minimind2(hidden, layers, moe);
+        int routed = moe ? (int) sd.get("model.layers.0.mlp.gate.weight").size(0) : base.nRoutedExperts();
+        int shared = 0;
+        while (sd.containsKey("model.layers.0.mlp.shared_experts." + shared + ".gate_proj.weight")) shared++;
+        return new ModelConfig(hidden, layers, heads, kv, vocab, inter, base.ropeTheta(), base.rmsNormEps(),
+                base.maxPositionEmbeddings(), qkNorm, moe, routed, base.numExpertsPerTok(), moe ? shared : base.nSharedExperts(),
+                base.auxLossAlpha(), base.seqAux(), base.normTopkProb());
+    }
+}

@@ -1,0 +1,247 @@
+package minimind4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import minimind4j.data.Batch;
+import minimind4j.data.LossMask;
+import minimind4j.data.Sample;
+import minimind4j.engine.Torch;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Measures, in one run: (a) the engine's GEMM rate for the model's main matrix shapes, (b) full SFT training",
+                "steps (forward + backward + AdamW) in this project's default mode (length-grouped batches, no compute on padding,",
+                "vocabulary projection on supervised positions only) and (c) the same data the MiniMind way (every sample padded",
+                "to max_seq_len, logits on every position). Prints FLOP/s, (b)/(a), tokens/s, supervised tokens/s, the",
+                "useful-token ratio of the two modes, where the time goes, and peak RSS. Data: synthetic SFT lengths 30-340",
+                "(median ~120) unless --data is given."})
+public final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelFlags model = new ModelFlags();
+    @Option(names = {"--batch_size", "--batch-size"}, defaultValue = "16", description = "Batch size (default: 16)")
+    int batchSize;
+    @Option(names = {"--max_seq_len", "--max-seq-len"}, defaultValue = "340", description = "max_seq_len (default: 340)")
+    int maxSeqLen;
+    @Option(names = "--steps", defaultValue = "4", description = "Timed steps per mode, after one warm-up step (default: 4)")
+    int steps;
+    @Option(names = {"--num_threads", "--num-threads"}, description = "Intra-op threads (default: all cores)")
+    Integer threads;
+    @Option(names = "--mode", defaultValue = "both", description = "both, fast (this project's default) or minimind")
+    String mode;
+    @Option(names = "--json", description = "Print one JSON object")
+    boolean json;
+    @Option(names = {"--leak_steps", "--leak-steps"}, defaultValue = "0", description = "Also run N extra fast-mode steps and report RSS growth (leak check)")
+    int leakSteps;
+
+    @Override
+    public Integer call() {
+        ModelConfig c = model.resolve();
+        Torch.setThreads(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("config", Map.of("hidden_size", c.hiddenSize(), "num_hidden_layers", c.numHiddenLayers(), "vocab_size", c.vocabSize(),
+                "batch_size", batchSize, "max_seq_len", maxSeqLen, "threads", Torch.threads(), "parameters", MiniMindLM.parameterCount(c)));
+        List<Sample> samples = synthetic(c, batchSize * (steps + 1), maxSeqLen, 7);
+        double gemm = gemmRate(c, batchSize * 120L);
+        report.put("gemm_gflops", gemm / 1e9);
+        say("(a) engine GEMM on the model's shapes (%d rows): %.1f GFLOP/s", batchSize * 120, gemm / 1e9);
+        Map<String, Object> fast = null, mm = null;
+        if (!mode.equals("minimind")) {
+            fast = runMode(c, samples, true, gemm);
+            report.put("fast", fast);
+        }
+        if (!mode.equals("fast")) {
+            mm = runMode(c, samples, false, gemm);
+            report.put("minimind", mm);
+        }
+        if (fast != null && mm != null) {
+            double ratio = (double) fast.get("supervised_tokens_per_s") / (double) mm.get("supervised_tokens_per_s");
+            report.put("supervised_tokens_per_s_ratio", ratio);
+            say("useful (supervised) tokens/s, this project vs MiniMind's layout: %.2fx", ratio);
+        }
+        if (leakSteps > 0) report.put("leak", leakCheck(c, leakSteps));
+        report.put("peak_rss_mb", peakRssMb());
+        say("peak RSS: %.0f MB", peakRssMb());
+        if (json) {
+            try {
+                System.out.println(new ObjectMapper().writeValueAsString(report));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return 0;
+    }
+
+    private void say(String fmt, Object... args) {
+        (json ? System.err : System.out).println(String.format(Locale.ROOT, fmt, args));
+    }
+
+    /** Lengths 30..max (log-normal around 120), the reply the last ~45% of each sample, random token ids. */
+    static List<Sample> synthetic(ModelConfig c, int n, int maxSeqLen, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        List<Sample> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            double g = Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+            int len = (int) Math.max(30, Math.min(maxSeqLen, Math.round(Math.exp(Math.log(120) + 0.55 * g))));
+            int[] ids = new int[len], labels = new int[len];
+            int replyFrom = (int) (len * 0.55);
+            for (int t = 0; t < len; t++) {
+                ids[t] = 3 + r.nextInt(c.vocabSize() - 3);
+                labels[t] = t >= replyFrom ? ids[t] : LossMask.IGNORE;
+            }
+            out.add(new Sample(i, "", ids, labels));
+        }
+        return out;
+    }
+
+    /** FLOPs of the model's matrix products for a [rows] token block: forward = 1, training = 3. */
+    static double matmulFlops(ModelConfig c, long tokens, long logitRows, double attnPairs) {
+        long h = c.hiddenSize(), kvd = (long) c.numKeyValueHeads() * c.headDim(), i = c.intermediateSize();
+        long perTokenLayer = 2 * (h * h * 2 + h * kvd * 2 + 3 * h * i);
+        double attn = 2.0 * 2 * attnPairs * c.headDim() * c.numAttentionHeads();
+        return 3 * ((double) tokens * perTokenLayer * c.numHiddenLayers() + 2.0 * logitRows * h * c.vocabSize() + attn * c.numHiddenLayers());
+    }
+
+    /** GEMM rate over the model's main shapes, weighted by their share of a step's FLOPs. */
+    static double gemmRate(ModelConfig c, long rows) {
+        long h = c.hiddenSize(), kvd = (long) c.numKeyValueHeads() * c.headDim(), i = c.intermediateSize();
+        long[][] shapes = {{h, h}, {h, kvd}, {h, i}, {i, h}, {h, c.vocabSize()}};
+        int[] count = {2, 2, 2, 1, 0};
+        double flops = 0, secs = 0;
+        try (PointerScope s = Torch.scope()) {
+            for (int k = 0; k < shapes.length; k++) {
+                Tensor a = torch.randn(new long[]{rows, shapes[k][0]}, new TensorOptions(ScalarType.Float));
+                Tensor b = torch.randn(new long[]{shapes[k][0], shapes[k][1]}, new TensorOptions(ScalarType.Float));
+                a.matmul(b);
+                int reps = 3;
+                long t0 = System.nanoTime();
+                for (int rep = 0; rep < reps; rep++) {
+                    try (PointerScope s2 = Torch.scope()) {
+                        a.matmul(b).sum().item_double();
+                    }
+                }
+                double dt = (System.nanoTime() - t0) / 1e9;
+                double f = 2.0 * rows * shapes[k][0] * shapes[k][1] * reps;
+                int weight = Math.max(1, count[k] * c.numHiddenLayers());
+                flops += f * weight;
+                secs += dt * weight;
+            }
+        }
+        return flops / secs;
+    }
+
+    private Map<String, Object> runMode(ModelConfig c, List<Sample> samples, boolean fast, double gemm) {
+        List<Batch> batches = new ArrayList<>();
+        List<Sample> ordered = new ArrayList<>(samples);
+        if (fast) ordered.sort(Comparator.comparingInt((Sample s) -> s.ids().length).reversed());
+        for (int i = 0; i + batchSize <= ordered.size(); i += batchSize)
+            batches.add(Batch.of(ordered.subList(i, i + batchSize), 0, fast ? 0 : maxSeqLen));
+        double fwd = 0, bwd = 0, optim = 0, data = 0, flops = 0;
+        long tokens = 0, supervised = 0, positions = 0;
+        try (MiniMindLM m = MiniMindLM.init(c, 1)) {
+            AdamW opt = Torch.adamW(m.parameters(), 1e-4, 0.9, 0.999, 1e-8, 0.01);
+            for (int s = 0; s < batches.size(); s++) {
+                Batch b = batches.get(s);
+                boolean timed = s > 0;
+                try (PointerScope scope = Torch.scope()) {
+                    long t0 = System.nanoTime();
+                    Tensor ids = Torch.longs(b.ids(), b.rows(), b.cols()), labels = Torch.longs(b.labels(), b.rows(), b.cols());
+                    long t1 = System.nanoTime();
+                    MiniMindLM.Loss l = fast ? m.loss(ids, labels) : m.lossFullLogits(ids, labels);
+                    l.total().item_double();
+                    long t2 = System.nanoTime();
+                    l.total().backward();
+                    long t3 = System.nanoTime();
+                    torch.clip_grad_norm_(m.parameters(), 1.0);
+                    opt.step();
+                    opt.zero_grad(true);
+                    long t4 = System.nanoTime();
+                    if (timed) {
+                        data += (t1 - t0) / 1e9;
+                        fwd += (t2 - t1) / 1e9;
+                        bwd += (t3 - t2) / 1e9;
+                        optim += (t4 - t3) / 1e9;
+                        tokens += b.tokens();
+                        supervised += b.supervised();
+                        positions += (long) b.rows() * b.cols();
+                        long logitRows = fast ? b.supervised() : (long) b.rows() * (b.cols() - 1);
+                        flops += matmulFlops(c, (long) b.rows() * b.cols(), logitRows, b.rows() * (double) b.cols() * (b.cols() + 1) / 2);
+                    }
+                }
+            }
+            opt.close();
+        }
+        double total = fwd + bwd + optim + data;
+        Map<String, Object> r = new LinkedHashMap<>();
+        String name = fast ? "(b) this project's default" : "(c) MiniMind layout";
+        r.put("steps", batches.size() - 1);
+        r.put("seconds_per_step", total / (batches.size() - 1));
+        r.put("flops_per_step", flops / (batches.size() - 1));
+        r.put("achieved_gflops", flops / total / 1e9);
+        r.put("ratio_to_gemm", flops / total / gemm);
+        r.put("tokens_per_s", tokens / total);
+        r.put("supervised_tokens_per_s", supervised / total);
+        r.put("padding_fraction", 1 - (double) tokens / positions);
+        r.put("time_split", Map.of("data", data / total, "forward", fwd / total, "backward", bwd / total, "optimizer", optim / total));
+        say("%s: %.2f s/step, %.1f GFLOP/s = %.0f%% of (a), %.0f tokens/s, %.0f supervised tokens/s, padding %.0f%%; time: forward %.0f%%, backward %.0f%%, optimizer %.0f%%, data %.0f%%",
+                name, total / (batches.size() - 1), flops / total / 1e9, 100 * flops / total / gemm, tokens / total, supervised / total,
+                100 * (1 - (double) tokens / positions), 100 * fwd / total, 100 * bwd / total, 100 * optim / total, 100 * data / total);
+        return r;
+    }
+
+    private Map<String, Object> leakCheck(ModelConfig c, int n) {
+        List<Sample> samples = synthetic(c, batchSize * 4, maxSeqLen, 11);
+        List<Batch> batches = new ArrayList<>();
+        for (int i = 0; i + batchSize <= samples.size(); i += batchSize) batches.add(Batch.of(samples.subList(i, i + batchSize), 0, 0));
+        double rssStart = 0, rssEnd;
+        try (MiniMindLM m = MiniMindLM.init(c, 1)) {
+            AdamW opt = Torch.adamW(m.parameters(), 1e-4, 0.9, 0.999, 1e-8, 0.01);
+            for (int s = 0; s < n; s++) {
+                Batch b = batches.get(s % batches.size());
+                try (PointerScope scope = Torch.scope()) {
+                    m.loss(Torch.longs(b.ids(), b.rows(), b.cols()), Torch.longs(b.labels(), b.rows(), b.cols())).total().backward();
+                    opt.step();
+                    opt.zero_grad(true);
+                }
+                if (s == Math.min(10, n - 1)) rssStart = currentRssMb();
+            }
+            rssEnd = currentRssMb();
+            opt.close();
+        }
+        say("leak check: RSS %.0f MB after step 10, %.0f MB after step %d", rssStart, rssEnd, n);
+        return Map.of("steps", n, "rss_mb_at_10", rssStart, "rss_mb_at_end", rssEnd);
+    }
+
+    static double peakRssMb() { return procStatusMb("VmHWM:"); }
+
+    static double currentRssMb() { return procStatusMb("VmRSS:"); }
+
+    private static double procStatusMb(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
+                if (line.startsWith(key)) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        } catch (Exception ignored) {
+            // not Linux: no RSS figure
+        }
+        return Double.NaN;
+    }
+}

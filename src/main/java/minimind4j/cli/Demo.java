@@ -1,0 +1,93 @@
+package minimind4j.cli;
+
+import minimind4j.checkpoint.Weights;
+import minimind4j.generate.Generator;
+import minimind4j.generate.Sampling;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import minimind4j.tokenizer.MiniMindTokenizer;
+import minimind4j.train.TrainOptions;
+import minimind4j.train.Trainer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The bundled demo (demo/README.md): a tiny MiniMind-shaped model pretrained by this project on its own generated
+ * corpus, fine-tuned on its own generated conversations. It runs in minutes on two cores and then shows what SFT
+ * changed: the pretrained model's continuation next to the fine-tuned model's answer, for held-out questions.
+ */
+final class Demo {
+    private Demo() {}
+
+    /** The demo's model: 128 hidden, 4 layers, 8 heads / 2 KV heads, the demo tokenizer's 2048 tokens. */
+    static final ModelConfig MODEL = ModelConfig.minimind2(128, 4, false).withVocabSize(2048);
+
+    static Path home() {
+        return Path.of(System.getProperty("minimind.home", ".")).toAbsolutePath().normalize();
+    }
+
+    static Path dir() { return home().resolve("demo"); }
+
+    static Path pretrainWeights() { return dir().resolve("weights").resolve("pretrain_" + MODEL.hiddenSize() + ".pth"); }
+
+    record Profile(ModelConfig model, Path saveDir, Path data, Path evalData, Path tokenizer, Path prompts,
+                   int epochs, int batchSize, double learningRate, int maxSeqLen, int logInterval, int evalInterval) {
+
+        /** Checks the bundled files and puts the bundled pretrained weights where --from_weight pretrain looks. */
+        void prepare(PrintWriter out) {
+            for (Path p : List.of(data, tokenizer.resolve("tokenizer.json"), pretrainWeights()))
+                if (!Files.exists(p)) throw new UserError(p + ": bundled demo file missing (run from the minimind4j checkout, or pass --data_path)");
+            out.println("no --data_path given and no dataset/sft_mini_512.jsonl: running the bundled demo (" + dir() + ", see demo/README.md)");
+            out.printf("demo: %s, lr %.0e, %d epochs, batch %d; pass --data_path to train on your own data%n", data, learningRate, epochs, batchSize);
+            out.flush();
+            try {
+                Files.createDirectories(saveDir);
+                Path target = saveDir.resolve(pretrainWeights().getFileName());
+                if (!Files.exists(target)) Files.copy(pretrainWeights(), target, StandardCopyOption.COPY_ATTRIBUTES);
+            } catch (IOException e) {
+                throw new UserError(saveDir + ": cannot prepare the demo directory (" + e.getMessage() + ")");
+            }
+        }
+
+        /** Greedy answers of the pretrained and the fine-tuned model to the held-out prompts. */
+        void showComparison(PrintStream out, ModelConfig config, TrainOptions o, Trainer t) {
+            List<String> questions;
+            try {
+                questions = Files.readAllLines(prompts).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+            } catch (IOException e) {
+                return;
+            }
+            try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizer);
+                 MiniMindLM before = Weights.load(t.weightPath(o.fromWeight()), config, true, null);
+                 MiniMindLM after = Weights.load(t.weightPath(o.saveWeight()), config, true, null)) {
+                Generator g0 = new Generator(before), g1 = new Generator(after);
+                out.println();
+                out.println("Held-out questions: the pretrained model continues the text; the SFT model answers.");
+                for (String q : questions) {
+                    int[] plain = tok.encode(tok.bosToken() + q);
+                    int[] chat = tok.encode(tok.applyChatTemplate(List.of(Map.of("role", "user", "content", q)), null, true, Map.of()));
+                    String cont = tok.decode(g0.generate(plain, 48, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true);
+                    String ans = tok.decode(g1.generate(chat, 64, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true);
+                    out.println("Q: " + q);
+                    out.println("  pretrain: " + cont.strip().replace("\n", " "));
+                    out.println("  sft:      " + ans.strip().replace("\n", " "));
+                }
+                out.println();
+                out.println("Chat with it: ./minimind chat --save_dir " + saveDir + " --weight " + o.saveWeight() + " --tokenizer_path " + tokenizer);
+            }
+        }
+    }
+
+    static Profile sft() {
+        Path d = dir();
+        return new Profile(MODEL, home().resolve("out").resolve("demo"), d.resolve("sft.jsonl"), d.resolve("sft_eval.jsonl"),
+                d.resolve("tokenizer"), d.resolve("prompts.txt"), 2, 16, 1e-3, 128, 20, 100);
+    }
+}

@@ -1,0 +1,107 @@
+package minimind4j.cli;
+
+import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.Weights;
+import minimind4j.data.Batch;
+import minimind4j.data.JsonlIndex;
+import minimind4j.data.PretrainDataset;
+import minimind4j.data.SftDataset;
+import minimind4j.data.TokenDataset;
+import minimind4j.engine.Torch;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import minimind4j.tokenizer.MiniMindTokenizer;
+import minimind4j.train.BatchLoader;
+import minimind4j.train.BatchPlan;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Mean loss of a weight file over a data file: cross-entropy of every supervised token (SFT: assistant replies;",
+                "pretrain: all text), averaged over tokens, as MiniMind's training loss defines it."})
+public final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--weight", required = true, description = "A .pth or .safetensors weight file")
+    Path weight;
+    @Option(names = "--data", required = true, description = "JSONL: conversations (SFT) or {\"text\": ...} lines (pretrain)")
+    Path data;
+    @Option(names = {"--tokenizer_path", "--tokenizer-path"}, defaultValue = "model", description = "Tokenizer directory (default: model)")
+    Path tokenizerPath;
+    @Option(names = {"--max_seq_len", "--max-seq-len"}, defaultValue = "340", description = "Truncation length (default: 340)")
+    int maxSeqLen;
+    @Option(names = {"--batch_size", "--batch-size"}, defaultValue = "16", description = "Batch size (default: 16)")
+    int batchSize;
+    @Option(names = "--stage", description = "sft or pretrain (default: from the first line)")
+    String stage;
+    @Option(names = {"--num_attention_heads", "--num-attention-heads"}, defaultValue = "8", description = "Heads, when the file cannot tell (default: 8)")
+    int heads;
+    @Option(names = "--json", description = "Print one JSON object")
+    boolean json;
+    @Option(names = {"--strict_data", "--strict-data"}, description = "Stop at the first bad line")
+    boolean strictData;
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, HostTensor> sd = Weights.read(weight);
+        ModelConfig c = Weights.inferConfig(sd, heads);
+        String st = stage != null ? stage : detectStage(data);
+        long start = System.nanoTime();
+        double sum = 0;
+        long tokens = 0;
+        int samples;
+        try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath);
+             MiniMindLM model = Weights.load(weight, c, true, null);
+             TokenDataset ds = open(st, tok)) {
+            samples = ds.size();
+            model.train(false);
+            try (PointerScope s = Torch.scope(); NoGradGuard g = new NoGradGuard();
+                 BatchLoader loader = new BatchLoader(new BatchPlan(ds, batchSize, 0, false, 1, 0, 1), 0, ds.padId(), 0)) {
+                for (Batch b; (b = loader.next()) != null; ) {
+                    if (b.supervised() == 0) continue;
+                    try (PointerScope s2 = Torch.scope()) {
+                        MiniMindLM.Loss l = model.loss(Torch.longs(b.ids(), b.rows(), b.cols()), Torch.longs(b.labels(), b.rows(), b.cols()));
+                        sum += l.logitsLoss().item_double() * l.supervised();
+                        tokens += l.supervised();
+                    }
+                }
+            }
+        }
+        double loss = tokens == 0 ? Double.NaN : sum / tokens;
+        double secs = (System.nanoTime() - start) / 1e9;
+        if (json) System.out.printf(Locale.ROOT, "{\"weight\": \"%s\", \"data\": \"%s\", \"stage\": \"%s\", \"loss\": %.6f, \"perplexity\": %.4f, \"samples\": %d, \"supervised_tokens\": %d, \"seconds\": %.2f}%n",
+                weight, data, st, loss, Math.exp(loss), samples, tokens, secs);
+        else System.out.printf(Locale.ROOT, "%s on %s (%s): loss %.4f, perplexity %.2f over %d supervised tokens in %d samples (%.1fs)%n",
+                weight, data, st, loss, Math.exp(loss), tokens, samples, secs);
+        return 0;
+    }
+
+    private TokenDataset open(String st, MiniMindTokenizer tok) {
+        if (st.equals("pretrain")) {
+            JsonlIndex idx = PretrainDataset.index(data, strictData);
+            if (idx.skipSummary() != null) System.err.println(idx.skipSummary());
+            return new PretrainDataset(idx, tok, maxSeqLen);
+        }
+        JsonlIndex idx = SftDataset.index(data, strictData);
+        if (idx.skipSummary() != null) System.err.println(idx.skipSummary());
+        return new SftDataset(idx, tok, maxSeqLen, 0.0, 1.0, 42);
+    }
+
+    static String detectStage(Path data) throws Exception {
+        if (!Files.isRegularFile(data)) throw new UserError(data + ": no such file");
+        try (BufferedReader r = Files.newBufferedReader(data)) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.isBlank()) continue;
+                return line.contains("\"text\"") && !line.contains("\"conversations\"") && !line.contains("\"messages\"") ? "pretrain" : "sft";
+            }
+        }
+        throw new UserError(data + ": the file is empty");
+    }
+}

@@ -1,0 +1,64 @@
+package minimind4j.cli;
+
+import minimind4j.model.ModelConfig;
+import picocli.CommandLine.Option;
+
+/** MiniMind's model flags, shared by every command that builds or loads a model. */
+public final class ModelFlags {
+    @Option(names = {"--hidden_size", "--hidden-size"}, description = "Hidden size (default: 512)")
+    public Integer hiddenSize;
+
+    @Option(names = {"--num_hidden_layers", "--num-hidden-layers"}, description = "Number of decoder layers (default: 8)")
+    public Integer numHiddenLayers;
+
+    @Option(names = {"--use_moe", "--use-moe"}, description = "1 = MoE feed-forward (MiniMind2 flavour: 4 routed + 1 shared, top-2), 0 = dense (default: 0)")
+    public Integer useMoe;
+
+    @Option(names = {"--num_attention_heads", "--num-attention-heads"}, description = "Attention heads (default: 8)")
+    public Integer numAttentionHeads;
+
+    @Option(names = {"--num_key_value_heads", "--num-key-value-heads"}, description = "Key/value heads (default: 2 for minimind2, 4 for minimind3)")
+    public Integer numKeyValueHeads;
+
+    @Option(names = {"--vocab_size", "--vocab-size"}, description = "Vocabulary size (default: 6400)")
+    public Integer vocabSize;
+
+    @Option(names = {"--model_family", "--model-family"}, description = "minimind2 (512/8 '26M', the default) or minimind3 (q/k norm, wider FFN)")
+    public String family;
+
+    public boolean anyGiven() {
+        return hiddenSize != null || numHiddenLayers != null || useMoe != null || numAttentionHeads != null
+                || numKeyValueHeads != null || vocabSize != null || family != null;
+    }
+
+    /** The config these flags describe, starting from {@code base} for anything not given. */
+    public ModelConfig resolve(ModelConfig base) {
+        String fam = family != null ? family : (base.qkNorm() ? "minimind3" : "minimind2");
+        int hidden = hiddenSize != null ? hiddenSize : base.hiddenSize();
+        int layers = numHiddenLayers != null ? numHiddenLayers : base.numHiddenLayers();
+        boolean moe = useMoe != null ? useMoe == 1 : base.useMoe();
+        ModelConfig c;
+        switch (fam) {
+            case "minimind2" -> c = ModelConfig.minimind2(hidden, layers, moe);
+            case "minimind3" -> {
+                if (moe) throw new UserError("--use_moe 1 is implemented for --model_family minimind2 only");
+                c = ModelConfig.minimind3(hidden, layers);
+            }
+            default -> throw new UserError("--model_family " + fam + ": expected minimind2 or minimind3");
+        }
+        boolean sameShape = hidden == base.hiddenSize() && fam.equals(base.qkNorm() ? "minimind3" : "minimind2");
+        if (sameShape) c = c.withIntermediateSize(base.intermediateSize());
+        int heads = numAttentionHeads != null ? numAttentionHeads : (sameShape ? base.numAttentionHeads() : c.numAttentionHeads());
+        int kv = numKeyValueHeads != null ? numKeyValueHeads : (sameShape ? base.numKeyValueHeads() : c.numKeyValueHeads());
+        try {
+            c = c.withHeads(heads, kv).withVocabSize(vocabSize != null ? vocabSize : base.vocabSize());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        return c;
+    }
+
+    public ModelConfig resolve() {
+        return resolve(ModelConfig.minimind2());
+    }
+}

@@ -1,0 +1,93 @@
+package minimind4j.cli;
+
+import minimind4j.model.ModelConfig;
+import minimind4j.train.Distributed;
+import minimind4j.train.TrainOptions;
+import minimind4j.train.Trainer;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** What {@code minimind sft} and {@code minimind pretrain} share: the flags, their stage defaults, and the run. */
+abstract class TrainCommand implements Callable<Integer> {
+    @Mixin
+    TrainFlags f = new TrainFlags();
+    @Mixin
+    ModelFlags m = new ModelFlags();
+    @Mixin
+    DistributedFlags d = new DistributedFlags();
+    @Spec
+    CommandSpec spec;
+
+    /** The stage's defaults, MiniMind's (train_full_sft.py / train_pretrain.py), applied to every unset flag. */
+    record StageDefaults(String stage, String saveWeight, int epochs, int batchSize, double learningRate,
+                         int accumulationSteps, int maxSeqLen, String dataPath, String fromWeight) {}
+
+    abstract StageDefaults defaults();
+
+    /** Settings when the user gave no data: the bundled demo; null when the stage has no demo. */
+    Demo.Profile demoProfile() { return null; }
+
+    TrainOptions options(StageDefaults s, Demo.Profile demo) {
+        boolean dm = demo != null;
+        return new TrainOptions(
+                s.stage(),
+                TrainFlags.or(f.saveDir, dm ? demo.saveDir() : Path.of("out")),
+                TrainFlags.or(f.saveWeight, s.saveWeight()),
+                TrainFlags.or(f.epochs, dm ? demo.epochs() : s.epochs()),
+                TrainFlags.or(f.batchSize, dm ? demo.batchSize() : s.batchSize()),
+                TrainFlags.or(f.learningRate, dm ? demo.learningRate() : s.learningRate()),
+                TrainFlags.or(f.device, "cpu"),
+                TrainFlags.or(f.dtype, "bfloat16"),
+                TrainFlags.or(f.accumulationSteps, dm ? 1 : s.accumulationSteps()),
+                TrainFlags.or(f.gradClip, 1.0),
+                TrainFlags.or(f.logInterval, dm ? demo.logInterval() : 100),
+                TrainFlags.or(f.saveInterval, 1000),
+                TrainFlags.or(f.maxSeqLen, dm ? demo.maxSeqLen() : s.maxSeqLen()),
+                TrainFlags.or(f.dataPath, dm ? demo.data() : Path.of(s.dataPath())),
+                TrainFlags.or(f.fromWeight, s.fromWeight()),
+                TrainFlags.or(f.fromResume, 0) == 1,
+                TrainFlags.or(f.tokenizerPath, dm ? demo.tokenizer() : Path.of("model")),
+                TrainFlags.or(f.addSystemRatio, 0.2),
+                TrainFlags.or(f.emptyThinkRatio, 0.2),
+                f.strictData,
+                TrainFlags.or(f.groupByLength, 1) == 1 && !f.padToMaxSeqLen,
+                f.padToMaxSeqLen,
+                TrainFlags.or(f.numThreads, Runtime.getRuntime().availableProcessors()),
+                TrainFlags.or(f.evalData, dm ? demo.evalData() : null),
+                TrainFlags.or(f.evalInterval, dm ? demo.evalInterval() : 500),
+                TrainFlags.or(f.maxNanSteps, 10),
+                TrainFlags.or(f.seed, 42L),
+                TrainFlags.or(f.maxSteps, 0L));
+    }
+
+    @Override
+    public Integer call() {
+        StageDefaults s = defaults();
+        Demo.Profile demo = null;
+        if (f.dataPath == null && !Path.of(s.dataPath()).toFile().exists()) {
+            demo = demoProfile();
+            if (demo == null) throw new UserError(s.dataPath() + ": no such file (pass --data_path FILE.jsonl)");
+            demo.prepare(spec.commandLine().getOut());
+        }
+        ModelConfig config = demo != null && !m.anyGiven() ? demo.model() : m.resolve();
+        TrainOptions o = options(s, demo);
+        if (d.launches()) return d.launch(spec, o);
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, java.nio.charset.StandardCharsets.UTF_8);
+        try (Distributed dist = d.join(o)) {
+            Trainer t = new Trainer(o, config, out, dist);
+            Trainer.Result r = t.run();
+            if (dist.isMain()) {
+                out.printf(Locale.ROOT, "done: %d steps in %s, last loss %.4f; weights %s%n", r.stepsRun(),
+                        minimind4j.train.Progress.duration(r.seconds()), r.lastLoss(), r.weights());
+                if (demo != null && !r.interrupted()) demo.showComparison(out, config, o, t);
+            }
+            return r.interrupted() ? 130 : 0;
+        }
+    }
+}

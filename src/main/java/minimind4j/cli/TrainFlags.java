@@ -1,0 +1,74 @@
+package minimind4j.cli;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/**
+ * The flags of MiniMind's train_pretrain.py / train_full_sft.py (snake_case as MiniMind spells them; kebab-case
+ * works too). Unset flags take the stage's defaults, which the commands apply.
+ */
+public final class TrainFlags {
+    @Option(names = {"--save_dir", "--save-dir"}, description = "Directory for weights, resume checkpoints and metrics (default: out)")
+    Path saveDir;
+    @Option(names = {"--save_weight", "--save-weight"}, description = "Prefix of the saved weights: {save_dir}/{save_weight}_{hidden}[_moe].pth")
+    String saveWeight;
+    @Option(names = "--epochs", description = "Epochs")
+    Integer epochs;
+    @Option(names = {"--batch_size", "--batch-size"}, description = "Batch size (per process)")
+    Integer batchSize;
+    @Option(names = {"--learning_rate", "--learning-rate"}, description = "Peak learning rate (cosine down to 10%%)")
+    Double learningRate;
+    @Option(names = "--device", description = "cpu or cuda:N (default: cpu)")
+    String device;
+    @Option(names = "--dtype", description = "bfloat16, float16 or float32; CPU always trains in float32")
+    String dtype;
+    @Option(names = {"--num_workers", "--num-workers"}, description = "Accepted for MiniMind compatibility; data is prepared on one background thread", hidden = true)
+    Integer numWorkers;
+    @Option(names = {"--accumulation_steps", "--accumulation-steps"}, description = "Gradient accumulation steps")
+    Integer accumulationSteps;
+    @Option(names = {"--grad_clip", "--grad-clip"}, description = "Clip the global gradient norm to this (default: 1.0)")
+    Double gradClip;
+    @Option(names = {"--log_interval", "--log-interval"}, description = "Log every N steps (default: 100)")
+    Integer logInterval;
+    @Option(names = {"--save_interval", "--save-interval"}, description = "Save weights and a resume checkpoint every N steps (default: 1000)")
+    Integer saveInterval;
+    @Option(names = {"--max_seq_len", "--max-seq-len"}, description = "Truncate samples to this many tokens")
+    Integer maxSeqLen;
+    @Option(names = {"--data_path", "--data-path"}, description = "Training data (JSONL)")
+    Path dataPath;
+    @Option(names = {"--from_weight", "--from-weight"}, description = "Start from {save_dir}/{from_weight}_{hidden}[_moe].pth, or none for a fresh model")
+    String fromWeight;
+    @Option(names = {"--from_resume", "--from-resume"}, description = "1 = continue from {save_dir}/{save_weight}_{hidden}[_moe]_resume.pth if it exists")
+    Integer fromResume;
+    @Option(names = {"--tokenizer_path", "--tokenizer-path"}, description = "Directory with tokenizer.json and tokenizer_config.json (default: model)")
+    Path tokenizerPath;
+    @Option(names = {"--add_system_ratio", "--add-system-ratio"}, description = "SFT: probability of adding one of MiniMind's system prompts (default: 0.2)")
+    Double addSystemRatio;
+    @Option(names = {"--empty_think_ratio", "--empty-think-ratio"}, description = "SFT: probability of keeping an empty <think> block (default: 0.2)")
+    Double emptyThinkRatio;
+    @Option(names = {"--strict_data", "--strict-data"}, description = "Stop at the first bad data line instead of skipping it")
+    boolean strictData;
+    @Option(names = {"--group_by_length", "--group-by-length"}, description = "1 = batch samples of similar length (less padding, faster); 0 = MiniMind's exact batch order (default: 1)")
+    Integer groupByLength;
+    @Option(names = {"--pad_to_max_seq_len", "--pad-to-max-seq-len"}, description = "Pad every batch to max_seq_len like MiniMind (slower, same loss)")
+    boolean padToMaxSeqLen;
+    @Option(names = {"--num_threads", "--num-threads"}, description = "Intra-op threads (default: all cores)")
+    Integer numThreads;
+    @Option(names = {"--eval_data", "--eval-data"}, description = "Held-out JSONL evaluated every --eval_interval steps")
+    Path evalData;
+    @Option(names = {"--eval_interval", "--eval-interval"}, description = "Evaluate every N steps (default: 500)")
+    Integer evalInterval;
+    @Option(names = {"--max_nan_steps", "--max-nan-steps"}, description = "Stop after this many non-finite losses in a row (default: 10)")
+    Integer maxNanSteps;
+    @Option(names = "--seed", description = "Seed for initialisation and augmentation (default: 42)")
+    Long seed;
+    @Option(names = {"--max_steps", "--max-steps"}, description = "Stop (with a resume checkpoint) after this many steps in this run; 0 = no limit")
+    Long maxSteps;
+    @Option(names = {"--use_wandb", "--use-wandb"}, description = "Accepted for MiniMind compatibility; metrics go to {save_dir}/*_metrics.csv", hidden = true)
+    boolean useWandb;
+    @Option(names = {"--use_compile", "--use-compile"}, description = "Accepted for MiniMind compatibility (no effect)", hidden = true)
+    Integer useCompile;
+
+    static <T> T or(T v, T d) { return v != null ? v : d; }
+}

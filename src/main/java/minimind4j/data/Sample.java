@@ -1,0 +1,14 @@
+package minimind4j.data;
+
+/**
+ * One training sample before padding: token ids truncated to max_seq_len and their labels (-100 where not
+ * supervised). {@code index} is the sample's position in its dataset, {@code text} the rendered text.
+ */
+public record Sample(int index, String text, int[] ids, int[] labels) {
+    public int supervised() {
+        int n = 0;
+        // the model shifts: label 0 is never a target
+        for (int i = 1; i < labels.length; i++) if (labels[i] != LossMask.IGNORE) n++;
+        return n;
+    }
+}

@@ -1,0 +1,14 @@
+package minimind4j.data;
+
+/** A dataset of token samples; {@code epoch} feeds the per-sample randomness (system-prompt augmentation). */
+public interface TokenDataset extends AutoCloseable {
+    int size();
+
+    Sample get(int index, int epoch);
+
+    /** The id right-padding uses. */
+    int padId();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,36 @@
+package minimind4j.train;
+
+import minimind4j.model.MiniMindLM;
+
+/**
+ * What the training loop needs from data parallelism. The single-process run is the trivial case; a multi-process
+ * run (see {@code minimind4j.train.GlooDistributed}) averages gradients across ranks over libtorch's c10d.
+ */
+public interface Distributed extends AutoCloseable {
+    int rank();
+
+    int worldSize();
+
+    default boolean isMain() { return rank() == 0; }
+
+    /** Makes every rank start from rank 0's weights. */
+    void broadcastParameters(MiniMindLM model);
+
+    /** Averages the gradients of all ranks before the optimizer step. */
+    void averageGradients(MiniMindLM model);
+
+    void barrier();
+
+    @Override
+    default void close() {}
+
+    static Distributed single() {
+        return new Distributed() {
+            public int rank() { return 0; }
+            public int worldSize() { return 1; }
+            public void broadcastParameters(MiniMindLM model) {}
+            public void averageGradients(MiniMindLM model) {}
+            public void barrier() {}
+        };
+    }
+}

@@ -1,0 +1,35 @@
+package minimind4j.train;
+
+import java.nio.file.Path;
+
+/** Everything a training run needs to know, named as MiniMind's train_*.py flags. */
+public record TrainOptions(
+        String stage,              // "pretrain" or "sft": which dataset and defaults
+        Path saveDir,
+        String saveWeight,
+        int epochs,
+        int batchSize,
+        double learningRate,
+        String device,
+        String dtype,
+        int accumulationSteps,
+        double gradClip,
+        int logInterval,
+        int saveInterval,
+        int maxSeqLen,
+        Path dataPath,
+        String fromWeight,
+        boolean fromResume,
+        Path tokenizerPath,
+        double addSystemRatio,
+        double emptyThinkRatio,
+        boolean strictData,
+        boolean groupByLength,
+        boolean padToMaxSeqLen,
+        int numThreads,
+        Path evalData,
+        int evalInterval,
+        int maxNanSteps,
+        long seed,
+        long maxSteps) {
+}

@@ -1,0 +1,284 @@
+package minimind4j.train;
+
+import minimind4j.checkpoint.ResumeCheckpoint;
+import minimind4j.checkpoint.Weights;
+import minimind4j.cli.UserError;
+import minimind4j.data.Batch;
+import minimind4j.data.JsonlIndex;
+import minimind4j.data.PretrainDataset;
+import minimind4j.data.SftDataset;
+import minimind4j.data.TokenDataset;
+import minimind4j.engine.Torch;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import minimind4j.tokenizer.MiniMindTokenizer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The training loop of MiniMind's train_pretrain.py and train_full_sft.py: AdamW, the cosine schedule set every
+ * micro-step, loss / accumulation_steps, clip + step + zero every accumulation_steps (leftovers flushed at the end
+ * of an epoch), periodic fp16 weights plus a resume checkpoint, both written atomically.
+ *
+ * <p>Beyond MiniMind: non-finite losses skip their optimizer step (and stop the run after maxNanSteps in a row),
+ * Ctrl-C saves a resume checkpoint, batches are padded only to their longest sample, the vocabulary projection runs
+ * only on supervised positions, and an optional held-out set is evaluated.
+ */
+public final class Trainer {
+    /** What a finished (or stopped) run produced. */
+    public record Result(Path weights, Path resume, long stepsRun, double lastLoss, boolean interrupted, double seconds) {}
+
+    private final TrainOptions o;
+    private final ModelConfig config;
+    private final PrintStream out;
+    private final Distributed dist;
+    private volatile boolean stopRequested;
+
+    public Trainer(TrainOptions o, ModelConfig config, PrintStream out, Distributed dist) {
+        this.o = o;
+        this.config = config;
+        this.out = out;
+        this.dist = dist;
+    }
+
+    /** Asks the loop to save a resume checkpoint and return after the current step (Ctrl-C does this). */
+    public void requestStop() { stopRequested = true; }
+
+    public Path weightPath(String name) {
+        return o.saveDir().resolve(name + "_" + config.hiddenSize() + config.weightSuffix() + ".pth");
+    }
+
+    public Path resumePath() {
+        return o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_resume.pth");
+    }
+
+    private void log(String s) {
+        if (dist.isMain()) progress.line(s);
+    }
+
+    private Progress progress;
+
+    public Result run() {
+        progress = new Progress(out, dist.isMain() && System.console() != null && System.getenv("CI") == null);
+        if (o.numThreads() > 0) Torch.setThreads(o.numThreads());
+        if (!o.device().equals("cpu")) throw new UserError("--device " + o.device() + ": this build trains on cpu only (CUDA needs the gpu Maven profile and a CUDA machine)");
+        if (o.epochs() < 1 || o.batchSize() < 1 || o.accumulationSteps() < 1 || o.maxSeqLen() < 2)
+            throw new UserError("--epochs, --batch_size, --accumulation_steps must be >= 1 and --max_seq_len >= 2");
+        try {
+            Files.createDirectories(o.saveDir());
+        } catch (Exception e) {
+            throw new UserError(o.saveDir() + ": cannot create the save directory (" + e.getMessage() + ")");
+        }
+        try (MiniMindTokenizer tok = MiniMindTokenizer.load(o.tokenizerPath());
+             TokenDataset data = openDataset(tok, o.dataPath())) {
+            if (tok.vocabSize() > config.vocabSize())
+                throw new UserError(o.tokenizerPath() + ": the tokenizer has " + tok.vocabSize() + " tokens but the model's vocab_size is " + config.vocabSize() + " (pass --vocab_size)");
+            return train(tok, data);
+        }
+    }
+
+    private TokenDataset openDataset(MiniMindTokenizer tok, Path path) {
+        boolean sft = o.stage().equals("sft");
+        JsonlIndex index = sft ? SftDataset.index(path, o.strictData()) : PretrainDataset.index(path, o.strictData());
+        if (index.skipSummary() != null) log(index.skipSummary());
+        return sft ? new SftDataset(index, tok, o.maxSeqLen(), o.addSystemRatio(), o.emptyThinkRatio(), o.seed())
+                : new PretrainDataset(index, tok, o.maxSeqLen());
+    }
+
+    private Result train(MiniMindTokenizer tok, TokenDataset data) {
+        int startEpoch = 0, startStep = 0;
+        MiniMindLM model;
+        ResumeCheckpoint.State resumed = null;
+        Path resumeFile = resumePath();
+        if (o.fromResume() && Files.exists(resumeFile)) {
+            resumed = ResumeCheckpoint.load(resumeFile, config, dist.worldSize());
+            model = resumed.model();
+            startEpoch = resumed.epoch();
+            startStep = resumed.step();
+            log("resuming from " + resumeFile + ": epoch " + (startEpoch + 1) + ", step " + startStep);
+        } else {
+            if (o.fromResume()) log("no resume checkpoint at " + resumeFile + ": starting fresh");
+            if (o.fromWeight().equals("none")) {
+                model = MiniMindLM.init(config, o.seed());
+            } else {
+                Path w = weightPath(o.fromWeight());
+                if (!Files.exists(w))
+                    throw new UserError(w + ": no such weight file (train the earlier stage first, or pass --from_weight none / another --save_dir)");
+                model = Weights.load(w, config, true, dist.isMain() ? out : null);
+            }
+        }
+        dist.broadcastParameters(model);
+        log(String.format(Locale.ROOT, "model: %.3fM parameters, hidden %d, layers %d, heads %d/%d, vocab %d%s; data: %d samples from %s",
+                model.parameterCount() / 1e6, config.hiddenSize(), config.numHiddenLayers(), config.numAttentionHeads(),
+                config.numKeyValueHeads(), config.vocabSize(), config.useMoe() ? ", MoE" : "", data.size(), o.dataPath()));
+        TensorVector params = model.parameters();
+        AdamW opt = Torch.adamW(params, o.learningRate(), 0.9, 0.999, 1e-8, 0.01);
+        if (resumed != null) resumed.loadOptimizer(opt);
+
+        TokenDataset eval = o.evalData() == null ? null : openDataset(tok, o.evalData());
+        Metrics metrics = dist.isMain() ? new Metrics(o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_metrics.csv"), resumed != null) : null;
+
+        sun.misc.SignalHandler previous = null;
+        sun.misc.Signal sigint = new sun.misc.Signal("INT");
+        try {
+            previous = sun.misc.Signal.handle(sigint, s -> requestStop());
+        } catch (IllegalArgumentException ignored) {
+            // no SIGINT on this platform or it is reserved: Ctrl-C then ends the JVM as usual
+        }
+        long runStart = System.nanoTime();
+        long stepsRun = 0, nanStreak = 0;
+        double lastLoss = Double.NaN;
+        boolean interrupted = false;
+        Path savedWeights = null;
+        int padTo = o.padToMaxSeqLen() ? o.maxSeqLen() : 0;
+        try {
+            BatchPlan first = new BatchPlan(data, o.batchSize(), startEpoch, o.groupByLength(), 32, dist.rank(), dist.worldSize());
+            long itersPerEpoch = first.iters();
+            long totalSteps = o.epochs() * itersPerEpoch;
+            long stepsToRun = totalSteps - (startEpoch * itersPerEpoch + startStep);
+            if (o.maxSteps() > 0) stepsToRun = Math.min(stepsToRun, o.maxSteps());
+            outer:
+            for (int epoch = startEpoch; epoch < o.epochs(); epoch++) {
+                BatchPlan plan = epoch == startEpoch ? first : new BatchPlan(data, o.batchSize(), epoch, o.groupByLength(), 32, dist.rank(), dist.worldSize());
+                int iters = plan.iters();
+                int skip = epoch == startEpoch ? startStep : 0;
+                int lastStep = skip;
+                long windowTokens = 0, windowSupervised = 0;
+                long windowStart = System.nanoTime();
+                try (BatchLoader loader = new BatchLoader(plan, skip, data.padId(), padTo)) {
+                    for (int step = skip + 1; step <= iters; step++) {
+                        Batch batch = loader.next();
+                        if (batch == null) break;
+                        lastStep = step;
+                        double lr = CosineSchedule.lr((long) epoch * iters + step, (long) o.epochs() * iters, o.learningRate());
+                        opt.param_groups().get(0).options().set_lr(lr);
+                        double loss, logitsLoss, aux;
+                        try (PointerScope scope = Torch.scope()) {
+                            Tensor ids = Torch.longs(batch.ids(), batch.rows(), batch.cols());
+                            Tensor labels = Torch.longs(batch.labels(), batch.rows(), batch.cols());
+                            MiniMindLM.Loss l = model.loss(ids, labels);
+                            loss = l.total().item_double();
+                            logitsLoss = l.logitsLoss().item_double();
+                            aux = l.auxLoss().item_double();
+                            if (Double.isFinite(loss)) {
+                                l.total().div(Torch.scalar(o.accumulationSteps())).backward();
+                                nanStreak = 0;
+                            } else {
+                                nanStreak++;
+                                opt.zero_grad(true);
+                                log(String.format(Locale.ROOT, "epoch %d step %d: loss is %s; skipped this step's update", epoch + 1, step, loss));
+                                if (nanStreak >= o.maxNanSteps())
+                                    throw new UserError("the loss was NaN/inf for " + nanStreak + " steps in a row (epoch " + (epoch + 1) + ", step " + step
+                                            + "); lower --learning_rate or check the data. Saved checkpoints hold no NaN weights.");
+                            }
+                            if (step % o.accumulationSteps() == 0) optimizerStep(model, opt, params, epoch, step);
+                        }
+                        stepsRun++;
+                        if (Double.isFinite(loss)) lastLoss = loss;
+                        windowTokens += batch.tokens() * dist.worldSize();
+                        windowSupervised += batch.supervised() * dist.worldSize();
+                        double elapsedRun = (System.nanoTime() - runStart) / 1e9;
+                        double eta = elapsedRun / stepsRun * (stepsToRun - stepsRun);
+                        double windowSec = Math.max(1e-9, (System.nanoTime() - windowStart) / 1e9);
+                        if (dist.isMain()) progress.tick(epoch + 1, o.epochs(), step, iters, loss, lr, windowTokens / windowSec, eta);
+                        boolean last = step == iters;
+                        boolean stopNow = stopRequested || (o.maxSteps() > 0 && stepsRun >= o.maxSteps());
+                        Double evalLoss = null;
+                        if (eval != null && o.evalInterval() > 0 && (step % o.evalInterval() == 0 || last)) {
+                            evalLoss = evaluate(model, eval, padTo);
+                        }
+                        if (step % o.logInterval() == 0 || last || evalLoss != null) {
+                            log(String.format(Locale.ROOT,
+                                    "Epoch:[%d/%d](%d/%d), loss: %.4f, logits_loss: %.4f, aux_loss: %.4f, lr: %.8f, %.0f tok/s, %.0f supervised tok/s, elapsed %s, ETA %s%s",
+                                    epoch + 1, o.epochs(), step, iters, loss, logitsLoss, aux, lr, windowTokens / windowSec,
+                                    windowSupervised / windowSec, Progress.duration(elapsedRun), Progress.duration(eta),
+                                    evalLoss == null ? "" : String.format(Locale.ROOT, ", eval_loss: %.4f", evalLoss)));
+                            if (metrics != null) metrics.log(epoch + 1, step, (long) epoch * iters + step, loss, logitsLoss, aux, lr,
+                                    windowTokens / windowSec, windowSupervised / windowSec, elapsedRun, evalLoss);
+                            windowTokens = windowSupervised = 0;
+                            windowStart = System.nanoTime();
+                        }
+                        if (step % o.saveInterval() == 0 || last || stopNow) {
+                            savedWeights = save(model, opt, epoch, step);
+                        }
+                        if (stopNow) {
+                            interrupted = stopRequested;
+                            if (stopRequested) log("interrupted: saved " + resumePath() + "; continue with --from_resume 1");
+                            break outer;
+                        }
+                    }
+                }
+                if (lastStep > skip && lastStep % o.accumulationSteps() != 0) {
+                    try (PointerScope scope = Torch.scope()) {
+                        optimizerStep(model, opt, params, epoch, lastStep);
+                    }
+                }
+            }
+        } finally {
+            if (previous != null) sun.misc.Signal.handle(sigint, previous);
+            if (metrics != null) {
+                metrics.plot(o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_loss.png"),
+                        o.saveWeight() + " loss (" + o.dataPath().getFileName() + ")");
+                metrics.close();
+            }
+            if (eval != null) eval.close();
+        }
+        double seconds = (System.nanoTime() - runStart) / 1e9;
+        model.close();
+        return new Result(savedWeights, resumePath(), stepsRun, lastLoss, interrupted, seconds);
+    }
+
+    private void optimizerStep(MiniMindLM model, AdamW opt, TensorVector params, int epoch, int step) {
+        dist.averageGradients(model);
+        double norm = torch.clip_grad_norm_(params, o.gradClip());
+        if (!Double.isFinite(norm)) {
+            log(String.format(Locale.ROOT, "epoch %d step %d: gradient norm is %s; skipped this update", epoch + 1, step, norm));
+            opt.zero_grad(true);
+            return;
+        }
+        opt.step();
+        opt.zero_grad(true);
+    }
+
+    /** Mean loss over every supervised token of the eval set (not a mean of batch means). */
+    private double evaluate(MiniMindLM model, TokenDataset eval, int padTo) {
+        double sum = 0;
+        long count = 0;
+        model.train(false);
+        try (PointerScope scope = Torch.scope(); NoGradGuard g = new NoGradGuard()) {
+            BatchPlan plan = new BatchPlan(eval, o.batchSize(), 0, false, 1, 0, 1);
+            try (BatchLoader loader = new BatchLoader(plan, 0, eval.padId(), padTo)) {
+                for (Batch b; (b = loader.next()) != null; ) {
+                    if (b.supervised() == 0) continue;
+                    try (PointerScope s2 = Torch.scope()) {
+                        MiniMindLM.Loss l = model.loss(Torch.longs(b.ids(), b.rows(), b.cols()), Torch.longs(b.labels(), b.rows(), b.cols()));
+                        sum += l.logitsLoss().item_double() * l.supervised();
+                        count += l.supervised();
+                    }
+                }
+            }
+        } finally {
+            model.train(true);
+        }
+        return count == 0 ? Double.NaN : sum / count;
+    }
+
+    private Path save(MiniMindLM model, AdamW opt, int epoch, int step) {
+        Path w = weightPath(o.saveWeight());
+        if (dist.isMain()) {
+            Weights.saveHalf(w, model);
+            ResumeCheckpoint.save(resumePath(), model, opt, epoch, step, dist.worldSize(), o.seed());
+        }
+        dist.barrier();
+        return w;
+    }
+}
