@@ -37,6 +37,12 @@ public final class Trainer {
     /** What a finished (or stopped) run produced. */
     public record Result(Path weights, Path resume, long stepsRun, double lastLoss, boolean interrupted, double seconds) {}
 
+    /**
+     * Fault injection for tests only: when set, the loss of every global step it accepts is made NaN, so the skip
+     * path can be exercised without having to break a model for real.
+     */
+    static volatile java.util.function.LongPredicate poisonLossAt;
+
     private final TrainOptions o;
     private final ModelConfig config;
     private final PrintStream out;
@@ -166,6 +172,9 @@ public final class Trainer {
                             Tensor ids = Torch.longs(batch.ids(), batch.rows(), batch.cols());
                             Tensor labels = Torch.longs(batch.labels(), batch.rows(), batch.cols());
                             MiniMindLM.Loss l = model.loss(ids, labels);
+                            var poison = poisonLossAt;
+                            if (poison != null && poison.test((long) epoch * iters + step))
+                                l = new MiniMindLM.Loss(l.total().mul(Torch.scalar(Double.NaN)), l.logitsLoss(), l.auxLoss(), l.supervised());
                             loss = l.total().item_double();
                             logitsLoss = l.logitsLoss().item_double();
                             aux = l.auxLoss().item_double();

@@ -1,0 +1,167 @@
+package minimind4j.train;
+
+import minimind4j.TestPaths;
+import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.Pth;
+import minimind4j.cli.Minimind;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The training loop end to end through the CLI, on tiny models and MiniMind's real MiniMind2 tokenizer. */
+class TrainerTest {
+    @TempDir
+    static Path dir;
+    static Path sft, pretrain, sameLength;
+
+    @BeforeAll
+    static void data() throws Exception {
+        Random r = new Random(1);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            int a = r.nextInt(40), b = r.nextInt(40);
+            lines.add("{\"conversations\":[{\"role\":\"user\",\"content\":\"What is " + a + " plus " + b + "?\"},"
+                    + "{\"role\":\"assistant\",\"content\":\"" + a + " plus " + b + " is " + (a + b) + ".\"}]}");
+        }
+        sft = Files.write(dir.resolve("sft.jsonl"), lines);
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 32; i++) texts.add("{\"text\":\"Number " + i + " comes after " + (i + 1000) + " and before " + (i + 2000) + ".\"}");
+        pretrain = Files.write(dir.resolve("pre.jsonl"), texts);
+        // every line the same token count, so a batch mean equals a mean of micro-batch means
+        List<String> same = new ArrayList<>();
+        for (int i = 0; i < 16; i++) same.add("{\"text\":\"" + "abcdefghijklmnop".charAt(i) + " " + "qrstuvwxyzabcdef".charAt(i) + "\"}");
+        sameLength = Files.write(dir.resolve("same.jsonl"), same);
+    }
+
+    static String[] args(Path save, String stage, Path data, String... extra) {
+        List<String> a = new ArrayList<>(List.of(stage, "--data_path", data.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
+                "--save_dir", save.toString(), "--hidden_size", "32", "--num_hidden_layers", "2", "--max_seq_len", "48",
+                "--log_interval", "1000", "--num_threads", "1"));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    static int run(String... a) {
+        return Minimind.run(a);
+    }
+
+    static Map<String, HostTensor> weights(Path p) throws Exception {
+        return Pth.readStateDict(p);
+    }
+
+    @Test
+    void pretrainThenSftChainsCheckpointsAndLearns() throws Exception {
+        Path save = dir.resolve("chain");
+        assertEquals(0, run(args(save, "pretrain", pretrain, "--epochs", "2", "--batch_size", "8", "--accumulation_steps", "1", "--learning_rate", "3e-3")));
+        assertTrue(Files.exists(save.resolve("pretrain_32.pth")));
+        assertTrue(Files.exists(save.resolve("pretrain_32_resume.pth")));
+        assertTrue(Files.exists(save.resolve("pretrain_32_loss.png")));
+        // sft starts from the pretrained weights (strict load) and learns the training set
+        assertEquals(0, run(args(save, "sft", sft, "--epochs", "6", "--batch_size", "4", "--learning_rate", "3e-3",
+                "--eval_data", sft.toString(), "--eval_interval", "6")));
+        Map<String, HostTensor> w = weights(save.resolve("full_sft_32.pth"));
+        assertEquals(2 * 9 + 3, w.size());
+        assertEquals(w.get("model.embed_tokens.weight"), w.get("lm_head.weight"));
+        List<String> csv = Files.readAllLines(save.resolve("full_sft_32_metrics.csv"));
+        double first = evalLoss(csv, true), last = evalLoss(csv, false);
+        assertTrue(last < first - 0.5, "eval loss should fall while overfitting 24 samples: " + first + " -> " + last);
+    }
+
+    private static double evalLoss(List<String> csv, boolean first) {
+        List<Double> v = new ArrayList<>();
+        for (String line : csv.subList(1, csv.size())) {
+            String[] f = line.split(",", -1);
+            if (!f[10].isEmpty()) v.add(Double.parseDouble(f[10]));
+        }
+        return first ? v.get(0) : v.get(v.size() - 1);
+    }
+
+    @Test
+    void missingStartingWeightIsAClearError() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = run(args(dir.resolve("nothing"), "sft", sft, "--epochs", "1"));
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals(2, code);
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.contains("pretrain_32.pth: no such weight file"), msg);
+        assertEquals(1, msg.strip().lines().count(), "one line, no stack trace: " + msg);
+    }
+
+    @Test
+    void resumedRunEqualsUninterruptedRun() throws Exception {
+        Path full = dir.resolve("full"), parts = dir.resolve("parts");
+        String[] common = {"--epochs", "2", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3", "--accumulation_steps", "2"};
+        assertEquals(0, run(concat(args(full, "sft", sft), common)));
+        // 24 samples / 4 = 6 steps an epoch: stop after 4, then after 4 more (crossing the epoch), then finish
+        assertEquals(0, run(concat(args(parts, "sft", sft, "--max_steps", "4"), common)));
+        assertEquals(0, run(concat(args(parts, "sft", sft, "--max_steps", "4", "--from_resume", "1"), common)));
+        assertEquals(0, run(concat(args(parts, "sft", sft, "--from_resume", "1"), common)));
+        Map<String, HostTensor> wf = weights(full.resolve("full_sft_32.pth")), wp = weights(parts.resolve("full_sft_32.pth"));
+        for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k + " differs between the resumed and the uninterrupted run");
+        // the resume file holds fp32 weights, not fp16
+        Object resume = Pth.read(parts.resolve("full_sft_32_resume.pth"));
+        @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) resume;
+        @SuppressWarnings("unchecked") Map<String, HostTensor> model = (Map<String, HostTensor>) root.get("model");
+        assertEquals("F32", model.get("model.norm.weight").dtype().name());
+        assertEquals(1L, ((Number) root.get("epoch")).longValue());
+        assertEquals(6L, ((Number) root.get("step")).longValue());
+    }
+
+    @Test
+    void aNonFiniteLossSkipsItsUpdateAndTheRunGoesOn() throws Exception {
+        Path save = dir.resolve("nan1");
+        try {
+            Trainer.poisonLossAt = step -> step == 3;
+            assertEquals(0, run(args(save, "sft", sft, "--epochs", "1", "--batch_size", "4", "--from_weight", "none")));
+        } finally {
+            Trainer.poisonLossAt = null;
+        }
+        for (HostTensor t : weights(save.resolve("full_sft_32.pth")).values())
+            for (float v : t.toFloatArray()) assertTrue(Float.isFinite(v));
+    }
+
+    @Test
+    void nonFiniteLossesInARowStopTheRunWithoutSavingThem() {
+        Path save = dir.resolve("nan");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            Trainer.poisonLossAt = step -> step >= 2;
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = run(args(save, "sft", sft, "--epochs", "1", "--batch_size", "2", "--from_weight", "none",
+                    "--max_nan_steps", "3", "--save_interval", "100000"));
+        } finally {
+            System.setErr(old);
+            Trainer.poisonLossAt = null;
+        }
+        assertEquals(2, code);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("NaN/inf for 3 steps in a row"), err.toString(StandardCharsets.UTF_8));
+        assertFalse(Files.exists(save.resolve("full_sft_32.pth")), "the run stopped before any checkpoint");
+    }
+
+    static String[] concat(String[] a, String[] b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
