@@ -1,11 +1,22 @@
 package minimind4j.cli;
 
 import minimind4j.train.Distributed;
-import minimind4j.train.TrainOptions;
+import minimind4j.train.GlooDistributed;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
-/** torchrun's flags: how many worker processes, and where rank 0 listens. */
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * torchrun's flags. With {@code --nproc_per_node N} the command re-launches itself as N worker processes (RANK,
+ * LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set as torchrun sets them) and watches them: when one fails, the
+ * others are stopped and the run ends with a one-line error. A process started with those variables already set
+ * (by torchrun-like tooling, or on another node) joins the group directly.
+ */
 public final class DistributedFlags {
     @Option(names = {"--nproc_per_node", "--nproc-per-node"}, description = "Worker processes on this machine, like torchrun (default: 1)")
     int nprocPerNode = 1;
@@ -13,23 +24,78 @@ public final class DistributedFlags {
     int nnodes = 1;
     @Option(names = {"--node_rank", "--node-rank"}, description = "This machine's index among --nnodes (default: 0)")
     int nodeRank = 0;
-    @Option(names = {"--master_addr", "--master-addr"}, description = "Address of rank 0 (default: 127.0.0.1)")
+    @Option(names = {"--master_addr", "--master-addr"}, description = "Address of rank 0's store (default: 127.0.0.1)")
     String masterAddr = "127.0.0.1";
     @Option(names = {"--master_port", "--master-port"}, description = "Port of rank 0's store (default: 29500)")
     int masterPort = 29500;
+    @Option(names = {"--dist_timeout", "--dist-timeout"}, description = "Seconds a collective may wait for the other ranks (default: 120)")
+    int distTimeout = 120;
 
-    /** True when this process should spawn workers rather than train itself. */
+    /** True when this process should spawn workers rather than do the work itself. */
     boolean launches() {
         return System.getenv("RANK") == null && (nprocPerNode > 1 || nnodes > 1);
     }
 
-    int launch(CommandSpec spec, TrainOptions o) {
-        throw new UserError("--nproc_per_node > 1 is not available in this build yet");
+    /** Joins the process group when launched as a worker; otherwise the single-process trivial group. */
+    Distributed join() {
+        String ws = System.getenv("WORLD_SIZE");
+        if (System.getenv("RANK") == null || ws == null || ws.equals("1")) return Distributed.single();
+        return GlooDistributed.fromEnvironment(System.getenv(), distTimeout * 1000L);
     }
 
-    Distributed join(TrainOptions o) {
-        String ws = System.getenv("WORLD_SIZE");
-        if (ws == null || Integer.parseInt(ws) <= 1) return Distributed.single();
-        throw new UserError("WORLD_SIZE=" + ws + ": multi-process training is not available in this build yet");
+    /** Starts the workers of this node and waits for them; the exit code is the first failure's, else 0. */
+    int launch(CommandSpec spec, int threadsPerWorker) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Minimind.class.getName());
+        // the whole command line as typed (subcommand names included); workers see RANK and so do not launch again
+        List<String> original = spec.root().commandLine().getParseResult().originalArgs();
+        cmd.addAll(original);
+        boolean threadsGiven = original.stream().anyMatch(a -> a.startsWith("--num_threads") || a.startsWith("--num-threads"));
+        if (!threadsGiven) {
+            cmd.add("--num_threads");
+            cmd.add(String.valueOf(threadsPerWorker));
+        }
+        int world = nprocPerNode * nnodes;
+        List<Process> procs = new ArrayList<>();
+        try {
+            for (int local = 0; local < nprocPerNode; local++) {
+                ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+                Map<String, String> env = pb.environment();
+                int rank = nodeRank * nprocPerNode + local;
+                env.put("RANK", String.valueOf(rank));
+                env.put("LOCAL_RANK", String.valueOf(local));
+                env.put("WORLD_SIZE", String.valueOf(world));
+                env.put("LOCAL_WORLD_SIZE", String.valueOf(nprocPerNode));
+                env.put("MASTER_ADDR", masterAddr);
+                env.put("MASTER_PORT", String.valueOf(masterPort));
+                procs.add(pb.start());
+            }
+            while (true) {
+                int alive = 0;
+                for (int i = 0; i < procs.size(); i++) {
+                    Process p = procs.get(i);
+                    if (p.isAlive()) {
+                        alive++;
+                        continue;
+                    }
+                    if (p.exitValue() != 0) {
+                        for (Process q : procs) if (q.isAlive()) q.destroy();
+                        for (Process q : procs) if (!q.waitFor(10, TimeUnit.SECONDS)) q.destroyForcibly();
+                        System.err.println("error: rank " + (nodeRank * nprocPerNode + i) + " exited with code " + p.exitValue()
+                                + "; stopped the other ranks (see the rank's output above)");
+                        return p.exitValue() == 130 ? 130 : 1;
+                    }
+                }
+                if (alive == 0) return 0;
+                Thread.sleep(200);
+            }
+        } catch (Exception e) {
+            for (Process q : procs) q.destroyForcibly();
+            throw new UserError("cannot start the worker processes (" + e.getMessage() + ")");
+        }
     }
 }

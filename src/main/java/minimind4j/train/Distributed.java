@@ -21,6 +21,9 @@ public interface Distributed extends AutoCloseable {
 
     void barrier();
 
+    /** True on every rank if any rank passes true: ranks must agree to stop at the same step. */
+    boolean any(boolean flag);
+
     @Override
     default void close() {}
 
@@ -31,6 +34,7 @@ public interface Distributed extends AutoCloseable {
             public void broadcastParameters(MiniMindLM model) {}
             public void averageGradients(MiniMindLM model) {}
             public void barrier() {}
+            public boolean any(boolean flag) { return flag; }
         };
     }
 }

@@ -200,7 +200,7 @@ public final class Trainer {
                         double windowSec = Math.max(1e-9, (System.nanoTime() - windowStart) / 1e9);
                         if (dist.isMain()) progress.tick(epoch + 1, o.epochs(), step, iters, loss, lr, windowTokens / windowSec, eta);
                         boolean last = step == iters;
-                        boolean stopNow = stopRequested || (o.maxSteps() > 0 && stepsRun >= o.maxSteps());
+                        boolean stopNow = dist.any(stopRequested) || (o.maxSteps() > 0 && stepsRun >= o.maxSteps());
                         Double evalLoss = null;
                         if (eval != null && o.evalInterval() > 0 && (step % o.evalInterval() == 0 || last)) {
                             evalLoss = evaluate(model, eval, padTo);
@@ -220,8 +220,8 @@ public final class Trainer {
                             savedWeights = save(model, opt, epoch, step);
                         }
                         if (stopNow) {
-                            interrupted = stopRequested;
-                            if (stopRequested) log("interrupted: saved " + resumePath() + "; continue with --from_resume 1");
+                            interrupted = o.maxSteps() <= 0 || stepsRun < o.maxSteps();
+                            if (interrupted) log("interrupted: saved " + resumePath() + "; continue with --from_resume 1");
                             break outer;
                         }
                     }

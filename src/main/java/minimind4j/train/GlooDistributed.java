@@ -1,0 +1,198 @@
+package minimind4j.train;
+
+import minimind4j.cli.UserError;
+import minimind4j.engine.Torch;
+import minimind4j.model.MiniMindLM;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.chrono.Milliseconds;
+import org.bytedeco.pytorch.AllreduceOptions;
+import org.bytedeco.pytorch.BroadcastOptions;
+import org.bytedeco.pytorch.ProcessGroupGloo;
+import org.bytedeco.pytorch.TCPStore;
+import org.bytedeco.pytorch.TCPStoreOptions;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.Work;
+import org.bytedeco.pytorch.global.torch;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Data parallelism over libtorch's c10d with the Gloo backend, set up from the variables torchrun sets (RANK,
+ * WORLD_SIZE, MASTER_ADDR, MASTER_PORT). Rendezvous is a TCPStore served by rank 0. Gradients are averaged with
+ * bucketed allreduces (~25 MB each, DDP's default bucket size) issued together and waited on together; ranks start
+ * from rank 0's weights by broadcast. Every collective has a timeout, so a dead rank ends the others with an error
+ * instead of a hang.
+ */
+public final class GlooDistributed implements Distributed {
+    private static final long BUCKET_BYTES = 25L << 20;
+
+    private final int rank;
+    private final int worldSize;
+    private final TCPStore store;
+    private final ProcessGroupGloo group;
+    private final long timeoutMs;
+    private double commSeconds;
+    private long reductions;
+
+    private GlooDistributed(int rank, int worldSize, TCPStore store, ProcessGroupGloo group, long timeoutMs) {
+        this.rank = rank;
+        this.worldSize = worldSize;
+        this.store = store;
+        this.group = group;
+        this.timeoutMs = timeoutMs;
+    }
+
+    /** Joins the group described by torchrun's environment variables. */
+    public static GlooDistributed fromEnvironment(Map<String, String> env, long timeoutMs) {
+        int rank = intVar(env, "RANK"), world = intVar(env, "WORLD_SIZE");
+        String addr = env.getOrDefault("MASTER_ADDR", "127.0.0.1");
+        int port = env.containsKey("MASTER_PORT") ? intVar(env, "MASTER_PORT") : 29500;
+        if (rank < 0 || rank >= world) throw new UserError("RANK=" + rank + " is outside 0.." + (world - 1));
+        try {
+            TCPStoreOptions so = new TCPStoreOptions();
+            so.port((short) port).isServer(rank == 0).waitWorkers(false).timeout(new Milliseconds(timeoutMs));
+            TCPStore store = new TCPStore(addr, so);
+            ProcessGroupGloo.Options o = ProcessGroupGloo.Options.create(new Milliseconds(timeoutMs));
+            String host = env.getOrDefault("MINIMIND_GLOO_HOST", isLoopback(addr) ? "127.0.0.1" : java.net.InetAddress.getLocalHost().getHostAddress());
+            o.devices().push_back(ProcessGroupGloo.createDeviceForHostname(host));
+            ProcessGroupGloo pg = new ProcessGroupGloo(store, rank, world, o);
+            return new GlooDistributed(rank, world, store, pg, timeoutMs);
+        } catch (RuntimeException | java.net.UnknownHostException e) {
+            throw new UserError("rank " + rank + ": cannot join the process group at " + addr + ":" + port + " (" + firstLine(e.getMessage()) + ")");
+        }
+    }
+
+    private static boolean isLoopback(String addr) {
+        return addr.startsWith("127.") || addr.equals("localhost") || addr.equals("::1");
+    }
+
+    private static int intVar(Map<String, String> env, String name) {
+        String v = env.get(name);
+        if (v == null) throw new UserError(name + " is not set (set RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, or use --nproc_per_node)");
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UserError(name + "=" + v + " is not a number");
+        }
+    }
+
+    static String firstLine(String s) {
+        if (s == null) return "no message";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    @Override
+    public int rank() { return rank; }
+
+    @Override
+    public int worldSize() { return worldSize; }
+
+    @Override
+    public void broadcastParameters(MiniMindLM model) {
+        try (PointerScope s = Torch.scope()) {
+            List<Work> works = new ArrayList<>();
+            for (Tensor p : model.namedParameters().values()) {
+                BroadcastOptions o = new BroadcastOptions();
+                o.rootRank(0).timeout(new Milliseconds(timeoutMs));
+                works.add(group.broadcast(new TensorVector(p.detach()), o));
+            }
+            for (Work w : works) await(w, "broadcast of the initial weights");
+        }
+    }
+
+    @Override
+    public void averageGradients(MiniMindLM model) {
+        long t0 = System.nanoTime();
+        try (PointerScope s = Torch.scope()) {
+            List<Tensor> grads = new ArrayList<>();
+            for (Tensor p : model.namedParameters().values()) {
+                Tensor g = p.grad();
+                if (!g.defined()) {
+                    // a parameter without a gradient this step (an unused MoE expert) still takes part, as zeros
+                    g = torch.zeros_like(p);
+                    p.mutable_grad().put(g);
+                }
+                grads.add(g);
+            }
+            List<List<Tensor>> buckets = new ArrayList<>();
+            List<Tensor> current = new ArrayList<>();
+            long bytes = 0;
+            for (Tensor g : grads) {
+                current.add(g);
+                bytes += g.nbytes();
+                if (bytes >= BUCKET_BYTES) {
+                    buckets.add(current);
+                    current = new ArrayList<>();
+                    bytes = 0;
+                }
+            }
+            if (!current.isEmpty()) buckets.add(current);
+            List<Tensor> flats = new ArrayList<>();
+            List<Work> works = new ArrayList<>();
+            for (List<Tensor> b : buckets) {
+                TensorVector parts = new TensorVector();
+                for (Tensor g : b) parts.push_back(g.reshape(-1));
+                Tensor flat = torch.cat(parts);
+                flats.add(flat);
+                AllreduceOptions o = new AllreduceOptions();
+                o.timeout(new Milliseconds(timeoutMs));
+                works.add(group.allreduce(new TensorVector(flat), o));
+            }
+            for (int i = 0; i < buckets.size(); i++) {
+                await(works.get(i), "gradient allreduce");
+                Tensor avg = flats.get(i).div(Torch.scalar(worldSize));
+                long off = 0;
+                for (Tensor g : buckets.get(i)) {
+                    long n = g.numel();
+                    g.copy_(avg.narrow(0, off, n).view(Torch.shape(g)));
+                    off += n;
+                }
+            }
+        }
+        commSeconds += (System.nanoTime() - t0) / 1e9;
+        reductions++;
+    }
+
+    /** Seconds spent averaging gradients (communication plus packing) per optimizer step so far. */
+    public double commSecondsPerStep() { return reductions == 0 ? 0 : commSeconds / reductions; }
+
+    private void await(Work w, String what) {
+        try {
+            w._wait(new Milliseconds(timeoutMs));
+        } catch (RuntimeException e) {
+            throw new UserError("rank " + rank + ": " + what + " failed, another rank probably stopped (" + firstLine(e.getMessage()) + ")");
+        }
+    }
+
+    @Override
+    public boolean any(boolean flag) {
+        try (PointerScope s = Torch.scope()) {
+            Tensor t = Torch.floats(new float[]{flag ? 1f : 0f}, 1);
+            AllreduceOptions o = new AllreduceOptions();
+            o.timeout(new Milliseconds(timeoutMs));
+            await(group.allreduce(new TensorVector(t), o), "stop agreement");
+            return t.item_float() > 0;
+        }
+    }
+
+    @Override
+    public void barrier() {
+        try (PointerScope s = Torch.scope()) {
+            await(group.barrier(), "barrier");
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            group.shutdown();
+        } catch (RuntimeException ignored) {
+            // already broken by a dead peer: nothing left to tear down cleanly
+        }
+        store.close();
+    }
+}
