@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class TrainerTest {
     @TempDir
     static Path dir;
-    static Path sft, pretrain, sameLength;
+    static Path sft, pretrain;
 
     @BeforeAll
     static void data() throws Exception {
@@ -40,10 +40,6 @@ class TrainerTest {
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < 32; i++) texts.add("{\"text\":\"Number " + i + " comes after " + (i + 1000) + " and before " + (i + 2000) + ".\"}");
         pretrain = Files.write(dir.resolve("pre.jsonl"), texts);
-        // every line the same token count, so a batch mean equals a mean of micro-batch means
-        List<String> same = new ArrayList<>();
-        for (int i = 0; i < 16; i++) same.add("{\"text\":\"" + "abcdefghijklmnop".charAt(i) + " " + "qrstuvwxyzabcdef".charAt(i) + "\"}");
-        sameLength = Files.write(dir.resolve("same.jsonl"), same);
     }
 
     static String[] args(Path save, String stage, Path data, String... extra) {
