@@ -195,13 +195,18 @@ final class Interpreter {
             items = kept;
         }
         Object[] changedState = new Object[1];
+        // Jinja marks the loop as "ran" at the end of a body; a body left by break or continue does not count, so
+        // the else block also runs when every iteration was cut short
+        boolean bodyCompleted = false;
         for (int i = 0; i < items.size(); i++) {
             Scope s = new Scope(scope);
             assign(f.target(), items.get(i), s);
             s.vars.put("loop", new LoopContext(items, i, changedState));
-            if (exec(f.body(), s, out) == Flow.BREAK) break;
+            Flow flow = exec(f.body(), s, out);
+            if (flow == Flow.BREAK) break;
+            if (flow == Flow.NORMAL) bodyCompleted = true;
         }
-        if (items.isEmpty()) exec(f.orElse(), new Scope(scope), out);
+        if (!bodyCompleted) exec(f.orElse(), new Scope(scope), out);
         return Flow.NORMAL;
     }
 
@@ -393,7 +398,7 @@ final class Interpreter {
             return ns.attributes.containsKey(name) ? ns.attributes.get(name) : Undefined.missingAttribute(obj, name);
         }
         if (Methods.isMutating(obj, name)) {
-            return Undefined.of("access to attribute '" + name + "' of '" + Py.typeName(obj) + "' object is unsafe.");
+            return Undefined.unsafe(obj, name);
         }
         JinjaCallable method = Methods.bind(obj, name);
         if (method != null) return method;
@@ -424,7 +429,7 @@ final class Interpreter {
 
     /** The Python attribute of a dict (its methods), without falling back to its items. */
     private static Object attributeOnly(Object obj, String name) {
-        if (Methods.isMutating(obj, name)) return Undefined.of("unsafe");
+        if (Methods.isMutating(obj, name)) return Undefined.unsafe(obj, name);
         JinjaCallable method = Methods.bind(obj, name);
         return method != null ? method : Undefined.of("no attribute");
     }

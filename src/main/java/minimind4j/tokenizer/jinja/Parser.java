@@ -20,8 +20,14 @@ final class Parser {
     private final List<Token> tokens;
     private int index;
     private int loopDepth;
-    /** Unknown filters and tests inside an {@code if} test fail only when evaluated, as in Jinja 3. */
-    private int inIfTest;
+    /**
+     * Inside an {@code if} (test and bodies) or a conditional expression, Jinja compiles an unknown filter or test
+     * to a runtime error, so templates can probe for optional filters; elsewhere it is a compile error. Loop, macro
+     * and other block bodies start a new frame that is not soft again.
+     */
+    private boolean soft;
+    /** Unknown filter/test errors, reported after the whole template parsed, as Jinja reports them when compiling. */
+    private final List<TemplateException> unknownNames = new ArrayList<>();
 
     private Parser(List<Token> tokens) {
         this.tokens = tokens;
@@ -31,6 +37,7 @@ final class Parser {
         Parser parser = new Parser(Lexer.tokenize(source));
         List<Stmt> body = parser.subparse(Set.of());
         parser.expect(Type.EOF);
+        if (!parser.unknownNames.isEmpty()) throw parser.unknownNames.get(0);
         return body;
     }
 
@@ -160,7 +167,7 @@ final class Parser {
             }
             case "generation" -> {
                 next();
-                yield new Block(parseStatements(Set.of("endgeneration"), true), t.line());
+                yield new Block(parseFrameBody(Set.of("endgeneration"), true), t.line());
             }
             case "break", "continue" -> {
                 next();
@@ -177,22 +184,33 @@ final class Parser {
         Token start = next();
         List<IfBranch> branches = new ArrayList<>();
         List<Stmt> orElse = List.of();
-        while (true) {
-            inIfTest++;
-            Expr test;
-            try {
-                test = parseTuple(false, false, Set.of(), false);
-            } finally {
-                inIfTest--;
+        boolean outerSoft = soft;
+        soft = true;
+        try {
+            while (true) {
+                Expr test = parseTuple(false, false, Set.of(), false);
+                List<Stmt> body = parseStatements(Set.of("elif", "else", "endif"), false);
+                branches.add(new IfBranch(test, body));
+                Token needle = next();
+                if (needle.text().equals("elif")) continue;
+                if (needle.text().equals("else")) orElse = parseStatements(Set.of("endif"), true);
+                break;
             }
-            List<Stmt> body = parseStatements(Set.of("elif", "else", "endif"), false);
-            branches.add(new IfBranch(test, body));
-            Token needle = next();
-            if (needle.text().equals("elif")) continue;
-            if (needle.text().equals("else")) orElse = parseStatements(Set.of("endif"), true);
-            break;
+        } finally {
+            soft = outerSoft;
         }
         return new If(branches, orElse, start.line());
+    }
+
+    /** Parses a block body in a new (not soft) frame. */
+    private List<Stmt> parseFrameBody(Set<String> endNames, boolean dropNeedle) {
+        boolean outerSoft = soft;
+        soft = false;
+        try {
+            return parseStatements(endNames, dropNeedle);
+        } finally {
+            soft = outerSoft;
+        }
     }
 
     private Stmt parseFor() {
@@ -206,7 +224,7 @@ final class Parser {
         loopDepth++;
         List<Stmt> body;
         try {
-            body = parseStatements(Set.of("endfor", "else"), false);
+            body = parseFrameBody(Set.of("endfor", "else"), false);
         } finally {
             loopDepth--;
         }
@@ -222,7 +240,7 @@ final class Parser {
             return new Ast.Set(target, parseTuple(false, true, Set.of(), false), start.line());
         }
         List<FilterCall> filters = parseFilterChain(false);
-        return new SetBlock(target, filters, parseStatements(Set.of("endset"), true), start.line());
+        return new SetBlock(target, filters, parseFrameBody(Set.of("endset"), true), start.line());
     }
 
     private Stmt parseMacro() {
@@ -232,7 +250,7 @@ final class Parser {
         int savedLoopDepth = loopDepth;
         loopDepth = 0;
         try {
-            return new Macro(name, params, parseStatements(Set.of("endmacro"), true), start.line());
+            return new Macro(name, params, parseFrameBody(Set.of("endmacro"), true), start.line());
         } finally {
             loopDepth = savedLoopDepth;
         }
@@ -246,7 +264,7 @@ final class Parser {
         int savedLoopDepth = loopDepth;
         loopDepth = 0;
         try {
-            return new CallBlock(c, params, parseStatements(Set.of("endcall"), true), start.line());
+            return new CallBlock(c, params, parseFrameBody(Set.of("endcall"), true), start.line());
         } finally {
             loopDepth = savedLoopDepth;
         }
@@ -255,7 +273,7 @@ final class Parser {
     private Stmt parseFilterBlock() {
         Token start = next();
         List<FilterCall> filters = parseFilterChain(true);
-        return new FilterBlock(filters, parseStatements(Set.of("endfilter"), true), start.line());
+        return new FilterBlock(filters, parseFrameBody(Set.of("endfilter"), true), start.line());
     }
 
     private Stmt parseWith() {
@@ -268,7 +286,7 @@ final class Parser {
             expectOperator("=");
             values.add(parseExpression(true));
         }
-        return new With(targets, values, parseStatements(Set.of("endwith"), true), start.line());
+        return new With(targets, values, parseFrameBody(Set.of("endwith"), true), start.line());
     }
 
     private List<Param> parseSignature() {
@@ -358,12 +376,22 @@ final class Parser {
 
     private Expr parseCondExpr() {
         int line = current().line();
+        int unknownBefore = unknownNames.size();
         Expr expr = parseOr();
-        while (skipName("if")) {
-            Expr test = parseOr();
-            Expr orElse = skipName("else") ? parseCondExpr() : null;
-            expr = new CondExpr(test, expr, orElse, line);
-            line = current().line();
+        if (!current().isName("if")) return expr;
+        // all parts of a conditional expression are soft: unknown names in the value just parsed are forgiven
+        unknownNames.subList(unknownBefore, unknownNames.size()).clear();
+        boolean outerSoft = soft;
+        soft = true;
+        try {
+            while (skipName("if")) {
+                Expr test = parseOr();
+                Expr orElse = skipName("else") ? parseCondExpr() : null;
+                expr = new CondExpr(test, expr, orElse, line);
+                line = current().line();
+            }
+        } finally {
+            soft = outerSoft;
         }
         return expr;
     }
@@ -650,7 +678,7 @@ final class Parser {
             Token name = expect(Type.NAME);
             String filterName = name.text();
             while (skipOperator(".")) filterName += "." + expect(Type.NAME).text();
-            if (inIfTest == 0 && !Filters.exists(filterName)) throw fail(name, "No filter named '" + filterName + "'.");
+            if (!soft && !Filters.exists(filterName)) unknownNames.add(fail(name, "No filter named '" + filterName + "'."));
             CallArgs a = current().isOperator("(") ? parseCallArgs() : new CallArgs(List.of(), List.of());
             filters.add(new FilterCall(filterName, a.args(), a.kwargs(), name.line()));
         }
@@ -663,7 +691,7 @@ final class Parser {
         Token name = expect(Type.NAME);
         String testName = name.text();
         while (skipOperator(".")) testName += "." + expect(Type.NAME).text();
-        if (inIfTest == 0 && !Tests.exists(testName)) throw fail(name, "No test named '" + testName + "'.");
+        if (!soft && !Tests.exists(testName)) unknownNames.add(fail(name, "No test named '" + testName + "'."));
         List<Expr> args = List.of();
         List<Kwarg> kwargs = List.of();
         Token t = current();

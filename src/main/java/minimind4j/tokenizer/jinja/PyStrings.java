@@ -87,7 +87,7 @@ final class PyStrings {
                 while (i < n && isWhitespace(s.codePointAt(i))) i += Character.charCount(s.codePointAt(i));
                 if (i >= n) break;
                 if (maxsplit >= 0 && out.size() == maxsplit) {
-                    out.add(rstrip(s.substring(i), null));
+                    out.add(s.substring(i));
                     break;
                 }
                 int j = i;
@@ -118,7 +118,7 @@ final class PyStrings {
                 while (end > 0 && isWhitespace(s.codePointBefore(end))) end -= Character.charCount(s.codePointBefore(end));
                 if (end <= 0) break;
                 if (out.size() == maxsplit) {
-                    out.add(0, lstrip(s.substring(0, end), null));
+                    out.add(0, s.substring(0, end));
                     break;
                 }
                 int j = end;

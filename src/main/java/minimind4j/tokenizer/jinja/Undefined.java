@@ -7,9 +7,15 @@ package minimind4j.tokenizer.jinja;
  */
 final class Undefined {
     private final String description;
+    private final TemplateException.Kind kind;
+
+    private Undefined(String description, TemplateException.Kind kind) {
+        this.description = description;
+        this.kind = kind;
+    }
 
     private Undefined(String description) {
-        this.description = description;
+        this(description, TemplateException.Kind.UNDEFINED);
     }
 
     static Undefined named(String name) {
@@ -24,8 +30,14 @@ final class Undefined {
         return new Undefined(description);
     }
 
+    /** What the sandbox returns for an attribute it refuses (e.g. {@code list.append}): using it is a SecurityError. */
+    static Undefined unsafe(Object owner, String name) {
+        return new Undefined("access to attribute '" + name + "' of '" + Py.typeName(owner) + "' object is unsafe.",
+                TemplateException.Kind.SECURITY);
+    }
+
     TemplateException error() {
-        return TemplateException.undefined(description);
+        return new TemplateException(kind, 0, description);
     }
 
     @Override
