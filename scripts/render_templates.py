@@ -14,7 +14,8 @@ Inputs (in --fixtures):
 Outputs (in --out, default the fixtures folder):
   expected-minimind3.jsonl, expected-minimind2.jsonl   one line per conversation, same order
   expected-features.jsonl                             one line per feature case, same order
-Each output line is {"name": ..., "output": "..."} or, when Jinja raised, {"name": ..., "error": {"type", "message"}}.
+Each output line is {"name": ..., "output": "..."} or, when Jinja raised, {"name": ..., "error": {"type", "message"}}
+(plus "line" for syntax errors).
 
 Needs Python 3 and jinja2 >= 3.1; no transformers install is needed.
 """
@@ -90,7 +91,10 @@ def render_case(render, name):
     try:
         return {"name": name, "output": render()}
     except Exception as e:  # the Java side must fail on the same cases
-        return {"name": name, "error": {"type": type(e).__name__, "message": str(e)}}
+        error = {"type": type(e).__name__, "message": str(e)}
+        if isinstance(e, jinja2.exceptions.TemplateSyntaxError):
+            error["line"] = e.lineno
+        return {"name": name, "error": error}
 
 
 def read_jsonl(path):

@@ -68,5 +68,6 @@ final class ParityFixtures {
         assertEquals(kindOf((String) error.get("type")), e.kind(),
                 name + ": Jinja2 raised " + error.get("type") + ": " + error.get("message") + "; we raised " + e);
         if (e.kind() == TemplateException.Kind.RAISED) assertEquals(error.get("message"), e.detail(), name);
+        if (error.containsKey("line")) assertEquals(((Number) error.get("line")).intValue(), e.line(), name + ": line of " + e);
     }
 }
