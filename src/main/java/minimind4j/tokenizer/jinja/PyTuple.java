@@ -1,0 +1,29 @@
+package minimind4j.tokenizer.jinja;
+
+import java.util.AbstractList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.RandomAccess;
+
+/** A Python tuple: an immutable list that prints as {@code (a, b)} and is never equal to a list. */
+final class PyTuple extends AbstractList<Object> implements RandomAccess {
+    private final Object[] items;
+
+    PyTuple(List<?> items) {
+        this.items = items.toArray();
+    }
+
+    static PyTuple of(Object... items) {
+        return new PyTuple(Arrays.asList(items));
+    }
+
+    @Override
+    public Object get(int index) {
+        return items[index];
+    }
+
+    @Override
+    public int size() {
+        return items.length;
+    }
+}

@@ -1,0 +1,58 @@
+package minimind4j.tokenizer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import minimind4j.TestPaths;
+
+/**
+ * The checked-in expected-*.jsonl must be what Python Jinja2 renders today from the checked-in inputs: reruns
+ * {@code scripts/render_templates.py} into a temporary folder and compares. Skipped where python3 with jinja2 is
+ * missing; the parity tests themselves never need Python.
+ */
+class ChatTemplateExpectationsTest {
+
+    private static final Path ROOT = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+    private static final Path FIXTURES = ROOT.resolve("src/test/resources/template-parity");
+
+    @Test
+    void checkedInExpectationsAreWhatJinjaRendersNow(@TempDir Path out) throws Exception {
+        assumeTrue(pythonWithJinja(), "python3 with jinja2 is not installed");
+        Process p = new ProcessBuilder("python3", ROOT.resolve("scripts/render_templates.py").toString(),
+                "--fixtures", FIXTURES.toString(),
+                "--minimind3", TestPaths.minimind3().toString(),
+                "--minimind2", TestPaths.minimind2().toString(),
+                "--out", out.toString())
+                .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "render_templates.py did not finish");
+        assertEquals(0, p.exitValue(), "render_templates.py failed:\n" + log);
+        for (String name : List.of("expected-minimind3.jsonl", "expected-minimind2.jsonl", "expected-features.jsonl")) {
+            assertEquals(Files.readString(out.resolve(name)), Files.readString(FIXTURES.resolve(name)),
+                    name + " is stale: run python3 scripts/render_templates.py and commit the result");
+        }
+    }
+
+    private static boolean pythonWithJinja() {
+        try {
+            Process p = new ProcessBuilder("python3", "-c", "import jinja2").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}
