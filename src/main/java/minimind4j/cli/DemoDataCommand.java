@@ -19,11 +19,11 @@ public final class DemoDataCommand implements Callable<Integer> {
             description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path outDir;
 
-    @Option(names = "--seed", defaultValue = "" + DemoData.DEFAULT_SEED,
+    @Option(names = "--seed", defaultValue = "" + DemoData.DEFAULT_SEED, paramLabel = "N",
             description = "Random seed (default: ${DEFAULT-VALUE}, the seed of the bundled files).")
     long seed;
 
-    @Option(names = {"--vocab_size", "--vocab-size"}, defaultValue = "" + DemoData.DEFAULT_VOCAB_SIZE,
+    @Option(names = {"--vocab_size", "--vocab-size"}, defaultValue = "" + DemoData.DEFAULT_VOCAB_SIZE, paramLabel = "N",
             description = "Vocabulary size of the demo tokenizer (default: ${DEFAULT-VALUE}).")
     int vocabSize;
 

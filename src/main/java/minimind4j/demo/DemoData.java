@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minimind4j.cli.DemoDataCommand;
+import minimind4j.cli.UserError;
 import minimind4j.tokenizer.BpeModel;
 import minimind4j.tokenizer.BpeTrainer;
 import minimind4j.tokenizer.TokenizerFiles;
@@ -48,8 +49,15 @@ public final class DemoData {
 
     private DemoData() {}
 
+    /** Runs {@code demo-data} without the launcher: {@code java -cp ... minimind4j.demo.DemoData --out_dir demo}. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new DemoDataCommand()).execute(args));
+        CommandLine cli = new CommandLine(new DemoDataCommand());
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (!(ex instanceof UserError)) throw ex;
+            cmd.getErr().println("error: " + ex.getMessage());
+            return 2;
+        });
+        System.exit(cli.execute(args));
     }
 
     /** The text files for {@code seed}; the same seed gives the same bytes. */

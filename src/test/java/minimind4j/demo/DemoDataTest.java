@@ -200,6 +200,23 @@ class DemoDataTest {
         }
     }
 
+    @Test
+    void commandWritesTheFiles(@org.junit.jupiter.api.io.TempDir Path out) throws IOException {
+        picocli.CommandLine cli = new picocli.CommandLine(new minimind4j.cli.DemoDataCommand());
+        java.util.concurrent.atomic.AtomicReference<Exception> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            thrown.set(ex);
+            return 2;
+        });
+        assertEquals(2, cli.execute("--out-dir", out.toString(), "--vocab_size", "100"));
+        assertTrue(thrown.get() instanceof minimind4j.cli.UserError, String.valueOf(thrown.get()));
+
+        assertEquals(0, cli.execute("--out_dir", out.toString(), "--no_tokenizer"));
+        assertEquals(files.sftEvalJsonl(), Files.readString(out.resolve(DemoData.SFT_EVAL)));
+        assertEquals(files.pretrainJsonl(), Files.readString(out.resolve(DemoData.PRETRAIN)));
+        assertFalse(Files.exists(out.resolve(DemoData.TOKENIZER_DIR)));
+    }
+
     static List<String> lines(String text) {
         return text.lines().filter(l -> !l.isEmpty()).toList();
     }
