@@ -49,7 +49,7 @@ final class DemoReadme {
 
                 or straight from the build:
 
-                    mvn -q -o package -DskipTests
+                    mvn -q package -DskipTests
                     java -cp 'target/minimind4j.jar:target/lib/*' minimind4j.demo.DemoData --out_dir demo --seed %d
 
                 The same seed always gives byte-identical files (the tokenizer included). `--no_tokenizer` skips the
