@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 /** {@code minimind tokenizer train}: trains a byte-level BPE tokenizer and writes a MiniMind tokenizer directory. */
 @Command(name = "train", mixinStandardHelpOptions = true, version = "minimind4j 0.1.0",
         description = {"Train a byte-level BPE tokenizer like MiniMind's trainer/train_tokenizer.py and write "
-                + "tokenizer.json + tokenizer_config.json (HF format, loads in transformers' AutoTokenizer).",
+                + "tokenizer.json + tokenizer_config.json in the HF tokenizers format of MiniMind's model/ directory.",
                 "Special tokens <|endoftext|>, <|im_start|>, <|im_end|> get ids 0, 1, 2."})
 public final class TrainTokenizerCommand implements Callable<Integer> {
 
@@ -31,7 +31,7 @@ public final class TrainTokenizerCommand implements Callable<Integer> {
             description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path tokenizerDir;
 
-    @Option(names = {"--vocab_size", "--vocab-size"}, defaultValue = "6400",
+    @Option(names = {"--vocab_size", "--vocab-size"}, defaultValue = "6400", paramLabel = "N",
             description = "Vocabulary size, special tokens included (default: ${DEFAULT-VALUE}).")
     int vocabSize;
 
@@ -43,7 +43,7 @@ public final class TrainTokenizerCommand implements Callable<Integer> {
             description = "More special tokens, after the three standard ones (comma separated), e.g. <tool_call>,</tool_call>.")
     List<String> extraSpecialTokens = new ArrayList<>();
 
-    @Option(names = {"--model_max_length", "--model-max-length"}, defaultValue = "" + TokenizerFiles.DEFAULT_MODEL_MAX_LENGTH,
+    @Option(names = {"--model_max_length", "--model-max-length"}, defaultValue = "" + TokenizerFiles.DEFAULT_MODEL_MAX_LENGTH, paramLabel = "N",
             description = "model_max_length written to tokenizer_config.json (default: ${DEFAULT-VALUE}).")
     int modelMaxLength;
 
@@ -68,6 +68,10 @@ public final class TrainTokenizerCommand implements Callable<Integer> {
         if (!Files.isRegularFile(dataPath)) {
             throw new UserError("--data_path " + dataPath + ": no such file; pass a .jsonl (\"text\" or "
                     + "\"conversations\" lines) or a .txt file");
+        }
+        if (dataPath.getFileName().toString().toLowerCase().endsWith(".json")) {
+            throw new UserError("--data_path " + dataPath + ": a .json file is not read; convert it to .jsonl "
+                    + "(one {\"text\": ...} or {\"conversations\": [...]} object per line)");
         }
 
         BpeTrainer trainer = new BpeTrainer(vocabSize, specials).onProgress(err::println);

@@ -99,29 +99,28 @@ public final class BpeTrainer {
             freq[w] = wordCounts.get(key)[0];
         }
 
-        Map<Long, PairStats> pairs = new HashMap<>();
+        Pairs pairs = new Pairs();
         for (int w = 0; w < words.length; w++) {
             int[] s = words[w];
             for (int j = 0; j + 1 < s.length; j++) {
-                PairStats st = pairs.computeIfAbsent(pairKey(s[j], s[j + 1]), k -> new PairStats());
-                st.count += freq[w];
-                st.addWord(w);
+                int q = pairs.indexOf(s[j], s[j + 1]);
+                pairs.count[q] += freq[w];
+                pairs.addWord(q, w);
             }
         }
         PriorityQueue<Candidate> queue = new PriorityQueue<>(Candidate.ORDER);
-        pairs.forEach((key, st) -> queue.add(new Candidate(st.count, left(key), right(key))));
+        for (int q = 0; q < pairs.size; q++) queue.add(pairs.candidate(q));
 
         int wanted = vocabSize - vocab.size();
         progress.accept(String.format("tokenizer: %,d distinct words, %,d pairs; learning up to %,d merges",
-                words.length, pairs.size(), wanted));
+                words.length, pairs.size, wanted));
         List<BpeModel.Merge> merges = new ArrayList<>();
         int[] seenAtStep = new int[words.length];
         long lastReport = System.nanoTime();
         while (vocab.size() < vocabSize && !queue.isEmpty()) {
             Candidate top = queue.poll();
-            PairStats st = pairs.get(pairKey(top.left, top.right));
             // Every count change pushes a fresh candidate, so an entry whose count is out of date is just dropped.
-            if (st == null || st.count != top.count) continue;
+            if (pairs.count[top.pair] != top.count) continue;
 
             String leftToken = vocab.get(top.left);
             String rightToken = vocab.get(top.right);
@@ -135,26 +134,26 @@ public final class BpeTrainer {
             }
             merges.add(new BpeModel.Merge(leftToken, rightToken));
 
-            Map<Long, Long> delta = new HashMap<>();
             int step = merges.size();
-            int[] candidates = Arrays.copyOf(st.words, st.size);
-            for (int w : candidates) {
+            pairs.startStep(step);
+            // No merge can re-create the pair being merged, so its word list does not change while we walk it.
+            int[] candidates = pairs.words[top.pair];
+            int candidateCount = pairs.wordCount[top.pair];
+            for (int i = 0; i < candidateCount; i++) {
+                int w = candidates[i];
                 if (seenAtStep[w] == step) continue;
                 seenAtStep[w] = step;
-                int[] merged = mergeWord(words[w], top.left, top.right, id, freq[w], w, delta, pairs);
+                int[] merged = mergeWord(words[w], top.left, top.right, id, freq[w], w, pairs);
                 if (merged != null) words[w] = merged;
             }
-            for (Map.Entry<Long, Long> e : delta.entrySet()) {
-                PairStats changed = pairs.get(e.getKey());
-                changed.count += e.getValue();
-                if (changed.count == 0) {
-                    pairs.remove(e.getKey());
-                } else if (e.getValue() != 0) {
-                    queue.add(new Candidate(changed.count, left(e.getKey()), right(e.getKey())));
-                }
-            }
-            if (pairs.containsKey(pairKey(top.left, top.right))) {
+            if (pairs.count[top.pair] != 0) {
                 throw new IllegalStateException("merge left occurrences of " + leftToken + " " + rightToken);
+            }
+            pairs.clearWords(top.pair);
+            for (int i = 0; i < pairs.touchedSize; i++) {
+                int q = pairs.touched[i];
+                if (pairs.count[q] > 0 && pairs.count[q] != pairs.countBefore[q]) queue.add(pairs.candidate(q));
+                if (pairs.count[q] == 0) pairs.clearWords(q);
             }
             if (System.nanoTime() - lastReport > 2_000_000_000L) {
                 lastReport = System.nanoTime();
@@ -166,69 +165,173 @@ public final class BpeTrainer {
 
     /**
      * Merges every non-overlapping (left, right) in one word, scanning left to right as HF does ("a a a" becomes
-     * "aa a"), and records how pair counts change: only pairs that touch a merge site can change.
+     * "aa a"), and updates pair counts: only pairs that touch a merge site can change.
      * Returns null when the word no longer holds the pair (its entry in the pair's word list is stale).
      */
-    private static int[] mergeWord(int[] s, int left, int right, int newId, long f, int word,
-                                   Map<Long, Long> delta, Map<Long, PairStats> pairs) {
-        int[] t = new int[s.length];
+    private static int[] mergeWord(int[] s, int left, int right, int newId, long f, int word, Pairs pairs) {
+        int[] t = null;
         int n = 0;
         int lastOldPair = -1; // index j of the old pair (s[j], s[j+1]) last counted as removed
         boolean[] isNew = null;
         for (int i = 0; i < s.length; ) {
             if (i + 1 < s.length && s[i] == left && s[i + 1] == right) {
+                if (t == null) {
+                    t = new int[s.length];
+                    System.arraycopy(s, 0, t, 0, i);
+                    n = i;
+                    isNew = new boolean[s.length];
+                }
                 for (int j = Math.max(i - 1, lastOldPair + 1); j <= i + 1 && j + 1 < s.length; j++) {
-                    delta.merge(pairKey(s[j], s[j + 1]), -f, Long::sum);
+                    pairs.add(pairs.existing(s[j], s[j + 1]), -f);
                     lastOldPair = j;
                 }
-                if (isNew == null) isNew = new boolean[s.length];
                 isNew[n] = true;
                 t[n++] = newId;
                 i += 2;
             } else {
-                t[n++] = s[i++];
+                if (t != null) t[n++] = s[i];
+                i++;
             }
         }
-        if (isNew == null) return null;
+        if (t == null) return null;
         int lastNewPair = -1;
         for (int k = 0; k < n; k++) {
             if (!isNew[k]) continue;
             for (int j = Math.max(k - 1, lastNewPair + 1); j <= k && j + 1 < n; j++) {
-                long key = pairKey(t[j], t[j + 1]);
-                delta.merge(key, f, Long::sum);
-                pairs.computeIfAbsent(key, x -> new PairStats()).addWord(word);
+                int q = pairs.indexOf(t[j], t[j + 1]);
+                pairs.add(q, f);
+                pairs.addWord(q, word);
                 lastNewPair = j;
             }
         }
         return Arrays.copyOf(t, n);
     }
 
+    /**
+     * Every pair seen so far, by dense index: its weighted count and the words that contain (or once contained) it.
+     * Primitive arrays and an open-addressing key table, because the hot loop touches millions of pairs.
+     */
+    private static final class Pairs {
+        private static final int[] NO_WORDS = new int[0];
+        private long[] table = new long[1 << 16];   // pair key, or -1 for an empty slot
+        private int[] tableIndex = new int[1 << 16];
+        int size;
+        int[] left = new int[1024];
+        int[] right = new int[1024];
+        long[] count = new long[1024];
+        int[][] words = new int[1024][];
+        int[] wordCount = new int[1024];
+        // per merge step: which pairs changed, and their count before the step
+        private int[] touchedAt = new int[1024];
+        long[] countBefore = new long[1024];
+        int[] touched = new int[1024];
+        int touchedSize;
+        private int step;
+
+        Pairs() {
+            Arrays.fill(table, -1);
+        }
+
+        int indexOf(int l, int r) {
+            long key = pairKey(l, r);
+            int mask = table.length - 1;
+            for (int slot = mix(key) & mask; ; slot = (slot + 1) & mask) {
+                if (table[slot] == key) return tableIndex[slot];
+                if (table[slot] == -1) {
+                    table[slot] = key;
+                    tableIndex[slot] = size;
+                    addPair(l, r);
+                    if (size * 2 > table.length) rehash();
+                    return size - 1;
+                }
+            }
+        }
+
+        int existing(int l, int r) {
+            long key = pairKey(l, r);
+            int mask = table.length - 1;
+            for (int slot = mix(key) & mask; ; slot = (slot + 1) & mask) {
+                if (table[slot] == key) return tableIndex[slot];
+                if (table[slot] == -1) throw new IllegalStateException("unknown pair " + l + " " + r);
+            }
+        }
+
+        private void addPair(int l, int r) {
+            if (size == left.length) {
+                int n = size * 2;
+                left = Arrays.copyOf(left, n);
+                right = Arrays.copyOf(right, n);
+                count = Arrays.copyOf(count, n);
+                words = Arrays.copyOf(words, n);
+                wordCount = Arrays.copyOf(wordCount, n);
+                touchedAt = Arrays.copyOf(touchedAt, n);
+                countBefore = Arrays.copyOf(countBefore, n);
+            }
+            left[size] = l;
+            right[size] = r;
+            words[size] = NO_WORDS;
+            size++;
+        }
+
+        private void rehash() {
+            long[] oldTable = table;
+            int[] oldIndex = tableIndex;
+            table = new long[oldTable.length * 2];
+            tableIndex = new int[oldTable.length * 2];
+            Arrays.fill(table, -1);
+            int mask = table.length - 1;
+            for (int i = 0; i < oldTable.length; i++) {
+                if (oldTable[i] == -1) continue;
+                int slot = mix(oldTable[i]) & mask;
+                while (table[slot] != -1) slot = (slot + 1) & mask;
+                table[slot] = oldTable[i];
+                tableIndex[slot] = oldIndex[i];
+            }
+        }
+
+        private static int mix(long key) {
+            long h = key * 0x9E3779B97F4A7C15L;
+            return (int) (h ^ (h >>> 32));
+        }
+
+        void addWord(int q, int w) {
+            int n = wordCount[q];
+            if (n > 0 && words[q][n - 1] == w) return;
+            if (n == words[q].length) words[q] = Arrays.copyOf(words[q], Math.max(4, n * 2));
+            words[q][n] = w;
+            wordCount[q] = n + 1;
+        }
+
+        void clearWords(int q) {
+            words[q] = NO_WORDS;
+            wordCount[q] = 0;
+        }
+
+        void startStep(int step) {
+            this.step = step;
+            touchedSize = 0;
+        }
+
+        void add(int q, long delta) {
+            if (touchedAt[q] != step) {
+                touchedAt[q] = step;
+                countBefore[q] = count[q];
+                if (touchedSize == touched.length) touched = Arrays.copyOf(touched, touchedSize * 2);
+                touched[touchedSize++] = q;
+            }
+            count[q] += delta;
+        }
+
+        Candidate candidate(int q) {
+            return new Candidate(count[q], left[q], right[q], q);
+        }
+    }
+
     private static long pairKey(int left, int right) {
         return ((long) left << 32) | (right & 0xFFFFFFFFL);
     }
 
-    private static int left(long key) {
-        return (int) (key >>> 32);
-    }
-
-    private static int right(long key) {
-        return (int) key;
-    }
-
-    /** A pair's weighted count and the words that contain (or once contained) it. */
-    private static final class PairStats {
-        long count;
-        int[] words = new int[4];
-        int size;
-
-        void addWord(int w) {
-            if (size > 0 && words[size - 1] == w) return;
-            if (size == words.length) words = Arrays.copyOf(words, size * 2);
-            words[size++] = w;
-        }
-    }
-
-    private record Candidate(long count, int left, int right) {
+    private record Candidate(long count, int left, int right, int pair) {
         /** Highest count first; ties to the smaller left id, then the smaller right id. */
         static final Comparator<Candidate> ORDER = Comparator.comparingLong(Candidate::count).reversed()
                 .thenComparingInt(Candidate::left)

@@ -29,8 +29,7 @@ public final class TrainingTexts {
     private TrainingTexts() {}
 
     public static boolean isJsonl(Path file) {
-        String name = file.getFileName().toString().toLowerCase();
-        return name.endsWith(".jsonl") || name.endsWith(".json");
+        return file.getFileName().toString().toLowerCase().endsWith(".jsonl");
     }
 
     /**

@@ -84,6 +84,10 @@ class BpeTokenizerCommandTest {
         Files.writeString(ok, "hello\n");
         assertUserError(run("train", "--data_path", ok.toString(), "--vocab_size", "258"), "--vocab_size 259");
         assertUserError(run("train", "--data_path", ok.toString(), "--max_lines", "0"), "--max_lines");
+
+        Path json = dir.resolve("data.json");
+        Files.writeString(json, "[{\"text\": \"hello\"}]\n");
+        assertUserError(run("train", "--data_path", json.toString()), ".jsonl");
     }
 
     static void assertUserError(Exception e, String mentions) {
