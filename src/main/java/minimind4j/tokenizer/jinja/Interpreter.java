@@ -87,33 +87,25 @@ final class Interpreter {
         }
     }
 
-    private final Map<String, Object> globals = new HashMap<>();
-
-    Interpreter() {
-        globals.put("range", (JinjaCallable) (interp, args, kwargs) -> range(args, kwargs));
-        globals.put("namespace", (JinjaCallable) (interp, args, kwargs) -> namespace(args, kwargs));
-        globals.put("dict", (JinjaCallable) (interp, args, kwargs) -> {
-            Map<Object, Object> d = new LinkedHashMap<>();
-            for (Object a : args) {
-                if (!(a instanceof Map<?, ?> m)) throw TemplateException.type("dict() positional argument must be a mapping");
-                d.putAll(m);
-            }
-            d.putAll(kwargs);
-            return d;
-        });
-        globals.put("raise_exception", (JinjaCallable) (interp, args, kwargs) -> {
-            Object message = Args.bind("raise_exception", List.of("message"), new Object[] {Args.REQUIRED}, args, kwargs)[0];
-            throw new TemplateException(TemplateException.Kind.RAISED, 0, Py.str(message));
-        });
-        globals.put("strftime_now", (JinjaCallable) (interp, args, kwargs) -> {
-            Object format = Args.bind("strftime_now", List.of("format"), new Object[] {Args.REQUIRED}, args, kwargs)[0];
-            return strftime(Py.str(format), LocalDateTime.now());
-        });
-    }
+    /** Jinja's default globals that chat templates use, plus the two transformers adds. */
+    private static final Map<String, Object> GLOBALS = Map.of(
+            "range", (JinjaCallable) (interp, args, kwargs) -> range(args, kwargs),
+            "namespace", (JinjaCallable) (interp, args, kwargs) -> namespace(args, kwargs),
+            "dict", (JinjaCallable) (interp, args, kwargs) -> dict(args, kwargs),
+            "raise_exception", (JinjaCallable) (interp, args, kwargs) -> {
+                Object message = Args.bind("raise_exception", List.of("message"), new Object[] {Args.REQUIRED}, args,
+                        kwargs)[0];
+                throw new TemplateException(TemplateException.Kind.RAISED, 0, Py.str(message));
+            },
+            "strftime_now", (JinjaCallable) (interp, args, kwargs) -> {
+                Object format = Args.bind("strftime_now", List.of("format"), new Object[] {Args.REQUIRED}, args,
+                        kwargs)[0];
+                return strftime(Py.str(format), LocalDateTime.now());
+            });
 
     String render(List<Stmt> body, Map<String, ?> context) {
         Scope root = new Scope(null);
-        root.vars.putAll(globals);
+        root.vars.putAll(GLOBALS);
         Scope top = new Scope(root);
         if (context != null) top.vars.putAll(context);
         StringBuilder out = new StringBuilder();
@@ -250,7 +242,7 @@ final class Interpreter {
 
     // ---------------------------------------------------------------- expressions
 
-    Object eval(Expr expr, Scope scope) {
+    private Object eval(Expr expr, Scope scope) {
         try {
             return evalInner(expr, scope);
         } catch (TemplateException e) {
@@ -484,6 +476,16 @@ final class Interpreter {
             throw TemplateException.type("'" + Py.typeName(v) + "' object cannot be interpreted as an integer");
         }
         return Py.toLong(v);
+    }
+
+    private static Object dict(List<Object> args, Map<String, Object> kwargs) {
+        Map<Object, Object> d = new LinkedHashMap<>();
+        for (Object a : args) {
+            if (!(a instanceof Map<?, ?> m)) throw TemplateException.type("dict() positional argument must be a mapping");
+            d.putAll(m);
+        }
+        d.putAll(kwargs);
+        return d;
     }
 
     private static Object namespace(List<Object> args, Map<String, Object> kwargs) {

@@ -173,7 +173,6 @@ final class Lexer {
     }
 
     private void lexTag(boolean block, int from) {
-        int startLine = line;
         tokens.add(new Token(block ? Type.BLOCK_BEGIN : Type.VARIABLE_BEGIN, block ? "{%" : "{{", null, line));
         Deque<Character> brackets = new ArrayDeque<>();
         int i = from;
@@ -197,7 +196,7 @@ final class Lexer {
                 i++;
                 continue;
             }
-            i = lexExpressionToken(i, brackets, startLine);
+            i = lexExpressionToken(i, brackets);
         }
     }
 
@@ -214,7 +213,7 @@ final class Lexer {
         return -1;
     }
 
-    private int lexExpressionToken(int i, Deque<Character> brackets, int tagLine) {
+    private int lexExpressionToken(int i, Deque<Character> brackets) {
         char c = src.charAt(i);
         if (c == '\'' || c == '"') return lexString(i);
         if (c >= '0' && c <= '9') return lexNumber(i);

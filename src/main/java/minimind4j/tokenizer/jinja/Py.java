@@ -42,10 +42,6 @@ final class Py {
         return v instanceof List && !(v instanceof PyTuple);
     }
 
-    static boolean isSequenceLike(Object v) {
-        return v instanceof List;
-    }
-
     static String typeName(Object v) {
         if (v == null) return "NoneType";
         if (v instanceof Boolean) return "bool";

@@ -18,10 +18,6 @@ final class PyStrings {
         return s.codePoints().toArray();
     }
 
-    static String fromCodePoints(int[] cps, int from, int to) {
-        return new String(cps, from, Math.max(0, to - from));
-    }
-
     static List<Object> chars(String s) {
         List<Object> out = new ArrayList<>();
         s.codePoints().forEach(cp -> out.add(new String(Character.toChars(cp))));

@@ -62,8 +62,4 @@ public final class TemplateException extends RuntimeException {
     static TemplateException value(String detail) {
         return new TemplateException(Kind.VALUE, 0, detail);
     }
-
-    static TemplateException undefined(String detail) {
-        return new TemplateException(Kind.UNDEFINED, 0, detail);
-    }
 }
