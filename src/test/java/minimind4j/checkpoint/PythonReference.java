@@ -126,6 +126,8 @@ final class PythonReference {
             n.put("kind", o instanceof PyTuple ? "tuple" : "list");
             ArrayNode items = n.putArray("items");
             for (Object v : (List<?>) o) items.add(summaryOf(v));
+        } else if (o instanceof DType) {
+            n.put("kind", "dtype").put("value", ((DType) o).torchName()); // no Python-side counterpart needed
         } else if (o instanceof Set) {
             n.put("kind", "set");
             ArrayNode items = n.putArray("items");
