@@ -81,7 +81,9 @@ final class PickleReader {
                     return stack.get(0);
                 }
                 execute(op);
-            } catch (ClassCastException | IndexOutOfBoundsException e) {
+            } catch (ClassCastException | IndexOutOfBoundsException | IllegalArgumentException | ArithmeticException
+                     | NullPointerException | java.nio.BufferUnderflowException e) {
+                // A well-formed torch pickle never gets here; a damaged or hostile one must not escape as a crash.
                 throw new PickleException(source + ": malformed pickle at byte " + at + " (opcode 0x"
                         + Integer.toHexString(op) + "): " + e.getMessage());
             }
