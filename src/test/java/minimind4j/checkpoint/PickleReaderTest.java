@@ -136,6 +136,33 @@ class PickleReaderTest {
         return TorchUnpickler.materialize(s, offset, size, stride, "t").toFloatArray();
     }
 
+    /** Random damage to a real pickle must end in a clean refusal (or a value), never in another exception. */
+    @Test
+    void damagedPicklesAreRefusedCleanly() {
+        Map<String, Object> sample = new java.util.LinkedHashMap<>(PthRoundTripTest.sample());
+        sample.put("tensor", HostTensor.ofFloats(new long[] {2}, 1f, 2f));
+        byte[] good = new PickleWriter(t -> "0").dump(sample);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        ByteBuffer storage = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+        for (int trial = 0; trial < 3000; trial++) {
+            byte[] bad = good.clone();
+            int flips = 1 + random.nextInt(4);
+            for (int f = 0; f < flips; f++) bad[random.nextInt(bad.length)] = (byte) random.nextInt(256);
+            if (trial % 10 == 0) bad = java.util.Arrays.copyOf(bad, random.nextInt(bad.length));
+            try {
+                new TorchUnpickler("fuzz.pkl", record -> storage.duplicate()).unpickle(bad);
+            } catch (PickleReader.PickleException expected) {
+                assertTrue(expected.getMessage().startsWith("fuzz.pkl: "), expected.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void unhashableKeysAreRefused() {
+        // a list that contains itself, used as a dict key: Python raises TypeError; Java must not recurse forever
+        assertTrue(refused("\u0080\u0002}]q\u0000h\u0000aK\u0001s.").contains("unhashable"));
+    }
+
     @Test
     void deepButFlatStreamsDoNotOverflowTheStack() {
         // 100k nested empty lists built with APPEND: the VM is iterative, so no recursion limit applies.
