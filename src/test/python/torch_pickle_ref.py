@@ -7,7 +7,7 @@ The Java tests use it as an independent implementation, in both directions:
                      torch's persistent_id and Tensor.__reduce_ex__ shapes, stand-in `torch` modules so pickle writes
                      the real GLOBAL names, and a ZIP laid out as PyTorchStreamWriter/miniz lays it out), plus
                      DIR/expected.json: a summary of each fixture computed from the numpy arrays, not from the files.
-  summarize-pth FILE read a .pth (e.g. one written by Java) with a restricted pickle.Unpickler, check its ZIP layout
+  summarize-pth FILE... read a .pth (e.g. one written by Java) with a restricted pickle.Unpickler, check its ZIP layout
                      against torch's (64-byte aligned records, "FB" padding field, record names, data descriptors,
                      ZIP64 end records) and print {"summary": ..., "layout": ...} as JSON.
   write-st DIR       write safetensors fixtures + DIR/expected.json.
@@ -546,9 +546,13 @@ def read_pth(path):
     return obj, layout
 
 
-def cmd_summarize_pth(path):
-    obj, layout = read_pth(path)
-    print(json.dumps({'summary': summarize(obj), 'layout': layout}, sort_keys=True))
+def cmd_summarize_pth(*paths):
+    """One file: {"summary", "layout"}; several: {path: {"summary", "layout"}} (one interpreter start for all)."""
+    results = {}
+    for path in paths:
+        obj, layout = read_pth(path)
+        results[path] = {'summary': summarize(obj), 'layout': layout}
+    print(json.dumps(results[paths[0]] if len(paths) == 1 else results, sort_keys=True))
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -81,7 +81,9 @@ final class PickleReader {
                     return stack.get(0);
                 }
                 execute(op);
-            } catch (ClassCastException | IndexOutOfBoundsException e) {
+            } catch (ClassCastException | IndexOutOfBoundsException | IllegalArgumentException | ArithmeticException
+                     | NullPointerException | java.nio.BufferUnderflowException e) {
+                // A well-formed torch pickle never gets here; a damaged or hostile one must not escape as a crash.
                 throw new PickleException(source + ": malformed pickle at byte " + at + " (opcode 0x"
                         + Integer.toHexString(op) + "): " + e.getMessage());
             }
@@ -170,7 +172,12 @@ final class PickleReader {
                 push(dict);
                 break;
             }
-            case 0x91: push(Collections.unmodifiableSet(new LinkedHashSet<>(popMark()))); break; // FROZENSET
+            case 0x91: { // FROZENSET
+                Set<Object> s = new LinkedHashSet<>();
+                for (Object item : popMark()) s.add(hashable(item));
+                push(Collections.unmodifiableSet(s));
+                break;
+            }
             case 'a': { Object v = pop(); asList(top()).add(v); break; } // APPEND
             case 'e': { List<Object> items = popMark(); asList(top()).addAll(items); break; } // APPENDS
             case 's': { Object v = pop(); Object k = pop(); asMap(top()).put(hashable(k), v); break; } // SETITEM
@@ -180,7 +187,7 @@ final class PickleReader {
                 Object set = top();
                 if (!(set instanceof Set)) throw fail("ADDITEMS on a " + typeName(set));
                 @SuppressWarnings("unchecked") Set<Object> s = (Set<Object>) set;
-                s.addAll(items);
+                for (Object item : items) s.add(hashable(item));
                 break;
             }
 
@@ -312,10 +319,24 @@ final class PickleReader {
         for (int i = 0; i < items.size(); i += 2) dict.put(hashable(items.get(i)), items.get(i + 1));
     }
 
+    /**
+     * A dict key or set item as Java can hash it. Python refuses lists, dicts and sets as keys (and tuples holding
+     * them); so does this, which also keeps a self-containing list from sending hashCode into endless recursion.
+     */
     private Object hashable(Object key) {
+        checkHashable(key, 0);
         // Java arrays hash by identity; Python bytes keys compare by value, so wrap them.
         if (key instanceof byte[]) return PyTuple.of(key);
         return key;
+    }
+
+    private void checkHashable(Object key, int depth) {
+        if (key instanceof PyTuple) {
+            if (depth > 100) throw fail("dict key nested more than 100 tuples deep");
+            for (Object item : (PyTuple) key) checkHashable(item, depth + 1);
+        } else if (key instanceof List || key instanceof Map || key instanceof Set) {
+            throw fail("unhashable " + typeName(key) + " used as a dict key or set item");
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -429,6 +450,18 @@ final class PickleReader {
 
     static String typeName(Object o) {
         return o == null ? "None" : o.getClass().getSimpleName();
+    }
+
+    /** A short description of a value for messages: never its full (possibly huge or cyclic) contents. */
+    static String brief(Object o) {
+        if (o == null || o instanceof Number || o instanceof Boolean) return String.valueOf(o);
+        if (o instanceof String) {
+            String s = (String) o;
+            return "'" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "'";
+        }
+        if (o instanceof java.util.Collection) return "a " + typeName(o) + " of " + ((java.util.Collection<?>) o).size() + " items";
+        if (o instanceof Map) return "a dict of " + ((Map<?, ?>) o).size() + " items";
+        return "a " + typeName(o);
     }
 
     private static String describe(Object o) {

@@ -11,10 +11,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Pickles plain Java values with protocol 2, emitting the opcodes CPython's {@code pickle._Pickler} emits for the
- * corresponding Python values (Lib/pickle.py: save_long, save_float, save_str, save_tuple, save_list, save_dict,
- * _batch_appends/_batch_setitems with batches of 1000, save_reduce, save_global; protocol 2 writes bytes as
- * {@code _codecs.encode(latin1_text, 'latin1')} and sets as {@code __builtin__.set(list)}).
+ * Pickles plain Java values with protocol 2, emitting the opcodes CPython's C pickler (Modules/_pickle.c, which
+ * is what torch.save's {@code pickle.Pickler} is) emits for the corresponding Python values: save_long, save_float,
+ * save_unicode, save_tuple, save_list/batch_list_exact, save_dict/batch_dict(_exact) with batches of 1000,
+ * save_reduce, save_global. Protocol 2 writes bytes as {@code _codecs.encode(latin1_text, 'latin1')} and sets as
+ * {@code __builtin__.set(list)}.
  *
  * <p>Tensors are written the way {@code torch.Tensor.__reduce_ex__} makes them: a call to
  * {@code torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks)}
@@ -195,18 +196,19 @@ final class PickleWriter {
         appendItems(list, path);
     }
 
+    /** _pickle.c batch_list_exact: a one-item list uses APPEND, anything longer MARK ... APPENDS per 1000. */
     private void appendItems(List<?> list, String path) {
         int n = list.size();
+        if (n == 1) {
+            save(list.get(0), path + "[0]");
+            out.write('a'); // APPEND
+            return;
+        }
         for (int startIndex = 0; startIndex < n; startIndex += BATCH) {
             int end = Math.min(n, startIndex + BATCH);
-            if (end - startIndex == 1) {
-                save(list.get(startIndex), path + "[" + startIndex + "]");
-                out.write('a'); // APPEND
-            } else {
-                out.write('(');
-                for (int i = startIndex; i < end; i++) save(list.get(i), path + "[" + i + "]");
-                out.write('e'); // APPENDS
-            }
+            out.write('(');
+            for (int i = startIndex; i < end; i++) save(list.get(i), path + "[" + i + "]");
+            out.write('e'); // APPENDS
         }
     }
 
@@ -220,11 +222,15 @@ final class PickleWriter {
             out.write('}');
         }
         memoizeIdentity(map);
+        // _pickle.c: a plain dict goes through batch_dict_exact (only a one-item dict uses SETITEM); a dict
+        // subclass such as OrderedDict through batch_dict, where any batch of one item uses SETITEM.
+        boolean exactDict = !(map instanceof PyOrderedDict);
         List<Map.Entry<?, ?>> items = new ArrayList<>(map.entrySet());
         int n = items.size();
         for (int startIndex = 0; startIndex < n; startIndex += BATCH) {
             int end = Math.min(n, startIndex + BATCH);
-            if (end - startIndex > 1) out.write('(');
+            boolean single = exactDict ? n == 1 : end - startIndex == 1;
+            if (!single) out.write('(');
             for (int i = startIndex; i < end; i++) {
                 Map.Entry<?, ?> e = items.get(i);
                 String where = path + "[" + keyText(e.getKey()) + "]";
@@ -232,7 +238,7 @@ final class PickleWriter {
                 save(e.getKey(), where);
                 save(e.getValue(), where);
             }
-            out.write(end - startIndex > 1 ? 'u' : 's'); // SETITEMS / SETITEM
+            out.write(single ? 's' : 'u'); // SETITEM / SETITEMS
         }
     }
 

@@ -126,8 +126,12 @@ public final class Pth {
      * {@link PyTuple}, {@link String}, integers, floating-point numbers, {@link Boolean}, {@code byte[]}, {@link DType}
      * or null, nested freely. Each distinct HostTensor object gets its own storage; the same object stored under two
      * keys (tied weights) is written once and shared, as torch does.
+     *
+     * <p>The pickle uses only globals that {@code torch.load(weights_only=True)} allows (torch/_weights_only_unpickler.py
+     * {@code _get_allowed_globals}), except for an empty {@code byte[]}, which CPython (and so torch.save) pickles
+     * as {@code __builtin__.bytes()}.
      */
-    public static void write(Path file, Map<String, ?> obj) throws IOException {
+    public static void write(Path file, Map<?, ?> obj) throws IOException {
         String archiveName = archiveName(file);
         AtomicFiles.write(file, channel -> {
             IdentityHashMap<HostTensor, String> keys = new IdentityHashMap<>();

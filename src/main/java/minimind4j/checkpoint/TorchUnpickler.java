@@ -59,7 +59,7 @@ final class TorchUnpickler {
                     if (!args.isEmpty()) {
                         for (Object pair : asList(args.get(0), "OrderedDict items")) {
                             List<Object> kv = asList(pair, "OrderedDict item");
-                            d.put(kv.get(0), kv.get(1));
+                            d.put(hashableKey(kv.get(0)), kv.get(1));
                         }
                     }
                     return d;
@@ -109,11 +109,11 @@ final class TorchUnpickler {
             case "__builtin__.set":
             case "builtins.set":
                 return (PickleReader.Callable) args -> args.isEmpty() ? new LinkedHashSet<>()
-                        : new LinkedHashSet<>(asList(args.get(0), "set items"));
+                        : new LinkedHashSet<>(hashableItems(asList(args.get(0), "set items")));
             case "__builtin__.frozenset":
             case "builtins.frozenset":
                 return (PickleReader.Callable) args -> Collections.unmodifiableSet(args.isEmpty() ? new LinkedHashSet<>()
-                        : new LinkedHashSet<>(asList(args.get(0), "frozenset items")));
+                        : new LinkedHashSet<>(hashableItems(asList(args.get(0), "frozenset items"))));
             default:
                 break;
         }
@@ -140,12 +140,12 @@ final class TorchUnpickler {
     private Object loadPersistent(Object pid) {
         // torch/serialization.py _save.persistent_id: ('storage', storage_type, key, location, numel)
         if (!(pid instanceof List) || ((List<?>) pid).size() != 5 || !"storage".equals(((List<?>) pid).get(0))) {
-            throw new PickleReader.PickleException(source + ": unsupported persistent id " + pid
+            throw new PickleReader.PickleException(source + ": unsupported persistent id " + PickleReader.brief(pid)
                     + " (expected ('storage', torch.<X>Storage, key, location, numel))");
         }
         List<?> t = (List<?>) pid;
         if (!(t.get(1) instanceof StorageClass)) {
-            throw new PickleReader.PickleException(source + ": storage of unsupported type " + t.get(1)
+            throw new PickleReader.PickleException(source + ": storage of unsupported type " + PickleReader.brief(t.get(1))
                     + " (supported: " + Arrays.toString(DType.values()) + ")");
         }
         DType dtype = ((StorageClass) t.get(1)).dtype();
@@ -285,6 +285,21 @@ final class TorchUnpickler {
         long[] out = new long[items.size()];
         for (int i = 0; i < out.length; i++) out[i] = toLong(items.get(i), what);
         return out;
+    }
+
+    /** Items for a set or dict keys: lists, dicts and sets are unhashable in Python, and may be self-referencing. */
+    private List<Object> hashableItems(List<Object> items) {
+        for (Object item : items) hashableKey(item);
+        return items;
+    }
+
+    private Object hashableKey(Object key) {
+        if (key instanceof List && !(key instanceof PyTuple) || key instanceof Map || key instanceof java.util.Set) {
+            throw new PickleReader.PickleException(source + ": unhashable " + PickleReader.typeName(key)
+                    + " used as a set item or dict key");
+        }
+        if (key instanceof PyTuple) for (Object item : (PyTuple) key) hashableKey(item);
+        return key;
     }
 
     private byte[] bytesOf(Object o) {

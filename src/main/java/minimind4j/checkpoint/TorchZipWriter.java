@@ -2,12 +2,14 @@ package minimind4j.checkpoint;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.zip.CRC32;
 
 /**
@@ -183,13 +185,13 @@ final class TorchZipWriter {
      */
     private String serializationId() {
         long nameHash = 0;
-        for (String name : new java.util.TreeSet<>(written)) {
+        for (String name : new TreeSet<>(written)) {
             long h = 0xcbf29ce484222325L;
             for (byte b : name.getBytes(StandardCharsets.UTF_8)) h = (h ^ (b & 0xFF)) * 0x100000001b3L;
             nameHash = hashCombine(nameHash, h);
         }
-        return String.format("%020d%020d", new java.math.BigInteger(Long.toUnsignedString(nameHash)),
-                new java.math.BigInteger(Long.toUnsignedString(combinedCrc)));
+        return String.format("%020d%020d", new BigInteger(Long.toUnsignedString(nameHash)),
+                new BigInteger(Long.toUnsignedString(combinedCrc)));
     }
 
     /** c10/util/hash.h hash_combine: seed ^ (value + 0x9e3779b9 + (seed << 6) + (seed >> 2)). */

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -121,14 +120,20 @@ class PthPythonInteropTest {
     /** Python -> Java -> Python: re-saving every fixture keeps every value, and Python reads Java's files. */
     @Test
     void javaRewritesWhatPythonReadsBack() throws Exception {
+        List<String> args = new ArrayList<>(List.of("summarize-pth"));
         for (Iterator<String> it = expected.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             @SuppressWarnings("unchecked") Map<String, ?> value = (Map<String, ?>) Pth.read(dir.resolve(name + ".pth"));
             Path rewritten = dir.resolve("java_" + name + ".pth");
             Pth.write(rewritten, value);
-            JsonNode python = PythonReference.runJson("summarize-pth", rewritten.toString());
-            assertEquals(expected.get(name), python.get("summary"), name);
-            assertTorchLayout(python.get("layout"), "java_" + name);
+            args.add(rewritten.toString());
+        }
+        JsonNode python = PythonReference.runJson(args.toArray(new String[0]));
+        for (Iterator<String> it = expected.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            JsonNode result = python.get(dir.resolve("java_" + name + ".pth").toString());
+            assertEquals(expected.get(name), result.get("summary"), name);
+            assertTorchLayout(result.get("layout"), "java_" + name);
         }
     }
 
@@ -178,14 +183,16 @@ class PthPythonInteropTest {
         resume.put("bf16", HostTensor.ofFloats(new long[] {3}, 1f, 1.00390625f, -3e38f).toBF16());
         resume.put("ints", HostTensor.ofLongs(new long[] {2, 2}, 1, -1, Long.MAX_VALUE, Long.MIN_VALUE));
 
-        for (Map.Entry<String, Map<String, Object>> c : Map.of("full_sft_512", half, "full_sft_512_resume", resume).entrySet()) {
-            Path file = dir.resolve(c.getKey() + ".pth");
-            Pth.write(file, c.getValue());
-            JsonNode python = PythonReference.runJson("summarize-pth", file.toString());
-            assertEquals(PythonReference.summarize(c.getValue()), python.get("summary"), c.getKey());
-            assertTorchLayout(python.get("layout"), c.getKey());
-        }
-        JsonNode layout = PythonReference.runJson("summarize-pth", dir.resolve("full_sft_512_resume.pth").toString()).get("layout");
+        Path halfFile = dir.resolve("full_sft_512.pth");
+        Path resumeFile = dir.resolve("full_sft_512_resume.pth");
+        Pth.write(halfFile, half);
+        Pth.write(resumeFile, resume);
+        JsonNode python = PythonReference.runJson("summarize-pth", halfFile.toString(), resumeFile.toString());
+        assertEquals(PythonReference.summarize(half), python.get(halfFile.toString()).get("summary"));
+        assertTorchLayout(python.get(halfFile.toString()).get("layout"), "full_sft_512");
+        assertEquals(PythonReference.summarize(resume), python.get(resumeFile.toString()).get("summary"));
+        JsonNode layout = python.get(resumeFile.toString()).get("layout");
+        assertTorchLayout(layout, "full_sft_512_resume");
         // embed+lm_head (tied, one storage), norm, step, exp_avg, bf16, ints: 6, not 7
         assertEquals(6, layout.get("storages_read").asInt(), "tied embed/lm_head share one storage");
     }
@@ -216,10 +223,5 @@ class PthPythonInteropTest {
             String prefix = z.entries().nextElement().getName().split("/")[0];
             return z.getInputStream(z.getEntry(prefix + "/" + record)).readAllBytes();
         }
-    }
-
-    @SuppressWarnings("unused")
-    private static byte[] bytes(Path p) throws IOException {
-        return Files.readAllBytes(p);
     }
 }

@@ -68,6 +68,14 @@ final class PythonReference {
         }
     }
 
+    /** Runs {@code python3 -c code} and returns its raw standard output. */
+    static byte[] runPythonCode(String code) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("python3", "-c", code).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("python failed: " + code);
+        return out;
+    }
+
     static JsonNode runJson(String... args) throws IOException, InterruptedException {
         return JSON.readTree(run(args));
     }
@@ -126,6 +134,8 @@ final class PythonReference {
             n.put("kind", o instanceof PyTuple ? "tuple" : "list");
             ArrayNode items = n.putArray("items");
             for (Object v : (List<?>) o) items.add(summaryOf(v));
+        } else if (o instanceof DType) {
+            n.put("kind", "dtype").put("value", ((DType) o).torchName()); // no Python-side counterpart needed
         } else if (o instanceof Set) {
             n.put("kind", "set");
             ArrayNode items = n.putArray("items");
