@@ -215,9 +215,12 @@ public final class MiniMindLM implements AutoCloseable {
         for (int l = 0; l < config.numHiddenLayers(); l++) {
             String pre = "model.layers." + l + ".";
             Tensor a = rmsNorm(x, p(pre + "input_layernorm.weight"), config.rmsNormEps());
-            Tensor q = Torch.linear(a, p(pre + "self_attn.q_proj.weight")).view(b, t, h, d);
-            Tensor k = Torch.linear(a, p(pre + "self_attn.k_proj.weight")).view(b, t, kv, d);
-            Tensor v = Torch.linear(a, p(pre + "self_attn.v_proj.weight")).view(b, t, kv, d);
+            // one GEMM for q, k and v: the three weights stacked (same numbers, better GEMM shape)
+            Tensor qkv = Torch.linear(a, torch.cat(new TensorVector(p(pre + "self_attn.q_proj.weight"),
+                    p(pre + "self_attn.k_proj.weight"), p(pre + "self_attn.v_proj.weight")), 0));
+            Tensor q = qkv.narrow(-1, 0, (long) h * d).view(b, t, h, d);
+            Tensor k = qkv.narrow(-1, (long) h * d, (long) kv * d).view(b, t, kv, d);
+            Tensor v = qkv.narrow(-1, (long) (h + kv) * d, (long) kv * d).view(b, t, kv, d);
             if (config.qkNorm()) {
                 q = rmsNorm(q, p(pre + "self_attn.q_norm.weight"), config.rmsNormEps());
                 k = rmsNorm(k, p(pre + "self_attn.k_norm.weight"), config.rmsNormEps());
@@ -257,9 +260,12 @@ public final class MiniMindLM implements AutoCloseable {
         return torch.tril(ones, past);
     }
 
+    /** SwiGLU: down(silu(gate(x)) * up(x)), gate and up computed by one GEMM over the stacked weights. */
     private Tensor feedForward(Tensor x, String pre) {
-        Tensor gate = torch.silu(Torch.linear(x, p(pre + "gate_proj.weight")));
-        return Torch.linear(gate.mul(Torch.linear(x, p(pre + "up_proj.weight"))), p(pre + "down_proj.weight"));
+        Tensor gateUp = Torch.linear(x, torch.cat(new TensorVector(p(pre + "gate_proj.weight"), p(pre + "up_proj.weight")), 0));
+        long inter = gateUp.size(-1) / 2;
+        Tensor act = torch.silu(gateUp.narrow(-1, 0, inter)).mul(gateUp.narrow(-1, inter, inter));
+        return Torch.linear(act, p(pre + "down_proj.weight"));
     }
 
     /** MiniMind2's MoE: softmax router, top-k experts with renormalised weights, shared experts, sequence aux loss. */
