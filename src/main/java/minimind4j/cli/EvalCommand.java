@@ -2,19 +2,14 @@ package minimind4j.cli;
 
 import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Weights;
-import minimind4j.data.Batch;
 import minimind4j.data.JsonlIndex;
 import minimind4j.data.PretrainDataset;
 import minimind4j.data.SftDataset;
 import minimind4j.data.TokenDataset;
-import minimind4j.engine.Torch;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
-import minimind4j.train.BatchLoader;
-import minimind4j.train.BatchPlan;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
+import minimind4j.train.Evaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -61,18 +56,9 @@ public final class EvalCommand implements Callable<Integer> {
              MiniMindLM model = Weights.load(weight, c, true, null);
              TokenDataset ds = open(st, tok)) {
             samples = ds.size();
-            model.train(false);
-            try (PointerScope s = Torch.scope(); NoGradGuard g = new NoGradGuard();
-                 BatchLoader loader = new BatchLoader(new BatchPlan(ds, batchSize, 0, false, 1, 0, 1), 0, ds.padId(), 0)) {
-                for (Batch b; (b = loader.next()) != null; ) {
-                    if (b.supervised() == 0) continue;
-                    try (PointerScope s2 = Torch.scope()) {
-                        MiniMindLM.Loss l = model.loss(Torch.longs(b.ids(), b.rows(), b.cols()), Torch.longs(b.labels(), b.rows(), b.cols()));
-                        sum += l.logitsLoss().item_double() * l.supervised();
-                        tokens += l.supervised();
-                    }
-                }
-            }
+            Evaluation.Total t = Evaluation.run(model, ds, batchSize, 0);
+            sum = t.lossSum();
+            tokens = t.tokens();
         }
         double loss = tokens == 0 ? Double.NaN : sum / tokens;
         double secs = (System.nanoTime() - start) / 1e9;

@@ -78,7 +78,7 @@ abstract class TrainCommand implements Callable<Integer> {
         ModelConfig config = demo != null && !m.anyGiven() ? demo.model() : m.resolve();
         TrainOptions o = options(s, demo);
         if (d.launches()) return d.launch(spec, Math.max(1, Runtime.getRuntime().availableProcessors() / d.nprocPerNode));
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, java.nio.charset.StandardCharsets.UTF_8);
+        PrintStream out = System.out;
         try (Distributed dist = d.join()) {
             Trainer t = new Trainer(o, config, out, dist);
             Trainer.Result r = t.run();

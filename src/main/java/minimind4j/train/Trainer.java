@@ -85,18 +85,19 @@ public final class Trainer {
             throw new UserError(o.saveDir() + ": cannot create the save directory (" + e.getMessage() + ")");
         }
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(o.tokenizerPath());
-             TokenDataset data = openDataset(tok, o.dataPath())) {
+             TokenDataset data = openDataset(tok, o.dataPath(), false)) {
             if (tok.vocabSize() > config.vocabSize())
                 throw new UserError(o.tokenizerPath() + ": the tokenizer has " + tok.vocabSize() + " tokens but the model's vocab_size is " + config.vocabSize() + " (pass --vocab_size)");
             return train(tok, data);
         }
     }
 
-    private TokenDataset openDataset(MiniMindTokenizer tok, Path path) {
+    /** The training set, or (forEval) a held-out set rendered without random augmentation so evals compare. */
+    private TokenDataset openDataset(MiniMindTokenizer tok, Path path, boolean forEval) {
         boolean sft = o.stage().equals("sft");
         JsonlIndex index = sft ? SftDataset.index(path, o.strictData()) : PretrainDataset.index(path, o.strictData());
         if (index.skipSummary() != null) log(index.skipSummary());
-        return sft ? new SftDataset(index, tok, o.maxSeqLen(), o.addSystemRatio(), o.emptyThinkRatio(), o.seed())
+        return sft ? new SftDataset(index, tok, o.maxSeqLen(), forEval ? 0 : o.addSystemRatio(), forEval ? 1 : o.emptyThinkRatio(), o.seed())
                 : new PretrainDataset(index, tok, o.maxSeqLen());
     }
 
@@ -130,7 +131,7 @@ public final class Trainer {
         AdamW opt = Torch.adamW(params, o.learningRate(), 0.9, 0.999, 1e-8, 0.01);
         if (resumed != null) resumed.loadOptimizer(opt);
 
-        TokenDataset eval = o.evalData() == null ? null : openDataset(tok, o.evalData());
+        TokenDataset eval = o.evalData() == null ? null : openDataset(tok, o.evalData(), true);
         Metrics metrics = dist.isMain() ? new Metrics(o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_metrics.csv"), resumed != null) : null;
 
         sun.misc.SignalHandler previous = null;
@@ -203,7 +204,7 @@ public final class Trainer {
                         boolean stopNow = dist.any(stopRequested) || (o.maxSteps() > 0 && stepsRun >= o.maxSteps());
                         Double evalLoss = null;
                         if (eval != null && o.evalInterval() > 0 && (step % o.evalInterval() == 0 || last)) {
-                            evalLoss = evaluate(model, eval, padTo);
+                            evalLoss = Evaluation.run(model, eval, o.batchSize(), padTo).mean();
                         }
                         if (step % o.logInterval() == 0 || last || evalLoss != null) {
                             log(String.format(Locale.ROOT,
@@ -256,29 +257,6 @@ public final class Trainer {
         }
         opt.step();
         opt.zero_grad(true);
-    }
-
-    /** Mean loss over every supervised token of the eval set (not a mean of batch means). */
-    private double evaluate(MiniMindLM model, TokenDataset eval, int padTo) {
-        double sum = 0;
-        long count = 0;
-        model.train(false);
-        try (PointerScope scope = Torch.scope(); NoGradGuard g = new NoGradGuard()) {
-            BatchPlan plan = new BatchPlan(eval, o.batchSize(), 0, false, 1, 0, 1);
-            try (BatchLoader loader = new BatchLoader(plan, 0, eval.padId(), padTo)) {
-                for (Batch b; (b = loader.next()) != null; ) {
-                    if (b.supervised() == 0) continue;
-                    try (PointerScope s2 = Torch.scope()) {
-                        MiniMindLM.Loss l = model.loss(Torch.longs(b.ids(), b.rows(), b.cols()), Torch.longs(b.labels(), b.rows(), b.cols()));
-                        sum += l.logitsLoss().item_double() * l.supervised();
-                        count += l.supervised();
-                    }
-                }
-            }
-        } finally {
-            model.train(true);
-        }
-        return count == 0 ? Double.NaN : sum / count;
     }
 
     private Path save(MiniMindLM model, AdamW opt, int epoch, int step) {
