@@ -291,8 +291,10 @@ public final class ChatServer implements AutoCloseable {
         int[] ids = tokenizer.encode(prompt);
         int maxNew;
         if (r.maxTokens() != null) {
+            // a max_tokens the context cannot hold is refused (as OpenAI does); one that fits but exceeds the
+            // server's per-reply cap is lowered to the cap
+            if ((long) ids.length + r.maxTokens() > contextLimit) throw contextExceeded(ids.length, r.maxTokens());
             maxNew = Math.min(r.maxTokens(), options.maxNewTokens());
-            if ((long) ids.length + maxNew > contextLimit) throw contextExceeded(ids.length, maxNew);
         } else {
             if (ids.length + 1 > contextLimit) throw contextExceeded(ids.length, 1);
             maxNew = Math.min(options.maxNewTokens(), contextLimit - ids.length);
@@ -307,7 +309,7 @@ public final class ChatServer implements AutoCloseable {
 
     private ApiError contextExceeded(int promptTokens, int completionTokens) {
         return ApiError.invalid("This model's maximum context length is " + contextLimit + " tokens. However, you"
-                + " requested " + (promptTokens + completionTokens) + " tokens (" + promptTokens + " in the messages, "
+                + " requested " + ((long) promptTokens + completionTokens) + " tokens (" + promptTokens + " in the messages, "
                 + completionTokens + " in the completion). Please reduce the length of the messages or completion.",
                 "messages", "context_length_exceeded");
     }
