@@ -69,6 +69,7 @@ public final class ServeCommand implements Callable<Integer> {
             throw new UserError("--tokenizer_path: " + e.getMessage());
         }
         CountDownLatch released = new CountDownLatch(1);
+        boolean served = false;
         try (tok; MiniMindLM m = Weights.load(file, c, true, null)) {
             String id = WeightFiles.modelId(file);
             ChatServer.Options options = new ChatServer.Options(host, port, maxBodyBytes, maxNewTokens, maxSeqLen, id);
@@ -100,6 +101,7 @@ public final class ServeCommand implements Callable<Integer> {
                         file, m.parameterCount(), server.contextLimit());
                 out.println("listening on " + server.url() + "/v1  (POST /v1/chat/completions, GET /v1/models, GET /health; Ctrl-C stops)");
                 stop.await();
+                served = true;
             } finally {
                 server.close();
                 try {
@@ -109,9 +111,10 @@ public final class ServeCommand implements Callable<Integer> {
                 }
             }
         } finally {
+            // said before the hook is released: once it returns, the JVM halts
+            if (served) out.println("minimind serve: stopped");
             released.countDown();
         }
-        out.println("minimind serve: stopped");
         return 0;
     }
 }
