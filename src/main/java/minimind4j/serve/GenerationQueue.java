@@ -67,9 +67,6 @@ final class GenerationQueue implements AutoCloseable {
         return t;
     }
 
-    /** Jobs waiting, not counting the one running. */
-    int waiting() { return queue.size(); }
-
     private void work() {
         while (true) {
             Ticket t;
