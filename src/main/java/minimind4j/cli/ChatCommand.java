@@ -4,6 +4,7 @@ import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.generate.Generator;
 import minimind4j.generate.Sampling;
+import minimind4j.generate.StreamingDecoder;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
@@ -61,19 +62,24 @@ public final class ChatCommand implements Callable<Integer> {
     @Option(names = {"--show_speed", "--show-speed"}, defaultValue = "1", description = "Print tokens/s after each reply (default: 1)")
     int showSpeed;
 
+    /** Where replies go; null = standard output as UTF-8 whatever the locale (tests set their own). */
+    PrintStream out;
+
     @Override
     public Integer call() throws Exception {
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
-        Path file = resolveWeight();
+        PrintStream out = this.out != null ? this.out
+                : new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+        Path file = WeightFiles.resolve(weight, saveDir, model);
         Map<String, HostTensor> sd = Weights.read(file);
-        ModelConfig c = model.anyGiven() ? model.resolve(Weights.inferConfig(sd, 8)) : Weights.inferConfig(sd, 8);
-        boolean continuation = weight.contains("pretrain");
+        ModelConfig c = WeightFiles.config(sd, model);
+        // MiniMind decides by the weight's name; for a path, the file name is that name (not the folders above it)
+        boolean continuation = file.getFileName().toString().contains("pretrain");
         Sampling sampling = new Sampling(temperature, topP, topK, repetitionPenalty);
         long baseSeed = seed != null ? seed : System.nanoTime();
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath); MiniMindLM m = Weights.load(file, c, true, null)) {
             Generator gen = new Generator(m);
             List<Map<String, Object>> history = new ArrayList<>();
-            boolean interactive = prompt == null && System.console() != null;
+            boolean interactive = prompt == null && isTerminal();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             List<String> queue = prompt != null ? List.of(prompt) : interactive ? null : MINIMIND_PROMPTS;
             int turn = 0;
@@ -115,11 +121,18 @@ public final class ChatCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Path resolveWeight() {
-        Path p = Path.of(weight);
-        if (weight.endsWith(".pth") || weight.endsWith(".safetensors")) return p;
-        ModelConfig c = model.resolve();
-        return saveDir.resolve(weight + "_" + c.hiddenSize() + c.weightSuffix() + ".pth");
+    /**
+     * Whether a person is typing. Java 22+ returns a Console even when input is redirected, and says whether it is a
+     * terminal through Console.isTerminal(), which Java 17 lacks; hence the reflection.
+     */
+    static boolean isTerminal() {
+        java.io.Console console = System.console();
+        if (console == null) return false;
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true; // Java < 22: a Console exists only for a terminal
+        }
     }
 
     private static Map<String, Object> message(String role, String content) {

@@ -1,0 +1,120 @@
+package minimind4j.cli;
+
+import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.Weights;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import minimind4j.serve.ChatServer;
+import minimind4j.tokenizer.MiniMindTokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"An OpenAI-compatible chat API for one model, as MiniMind's scripts/serve_openai_api.py:",
+                "POST /v1/chat/completions (stream or not, tools), GET /v1/models, GET /health.",
+                "Requests are generated one at a time, in arrival order. Ctrl-C stops."})
+public final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--weight", defaultValue = "full_sft", description = "Weight name ({save_dir}/{weight}_{hidden}[_moe].pth) or a file path (default: full_sft)")
+    String weight;
+    @Option(names = {"--save_dir", "--save-dir"}, defaultValue = "out", description = "Directory of the weights (default: out)")
+    Path saveDir;
+    @Option(names = {"--tokenizer_path", "--tokenizer-path", "--load_from"}, defaultValue = "model", description = "Tokenizer directory (default: model)")
+    Path tokenizerPath;
+    @Mixin
+    ModelFlags model = new ModelFlags();
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: 127.0.0.1, this machine only; the API has no authentication)")
+    String host;
+    @Option(names = "--port", defaultValue = "8998", description = "Port; 0 = any free port (default: 8998)")
+    int port;
+    @Option(names = {"--max_body_bytes", "--max-body-bytes"}, defaultValue = "1048576", description = "Largest request body accepted (default: 1048576)")
+    long maxBodyBytes;
+    @Option(names = {"--max_new_tokens", "--max-new-tokens"}, defaultValue = "2048", description = "Most tokens per reply; a larger max_tokens is lowered to this (default: 2048)")
+    int maxNewTokens;
+    @Option(names = {"--max_seq_len", "--max-seq-len"}, defaultValue = "0", description = "Most prompt + reply tokens per request; 0 = the model's max positions (default: 0)")
+    int maxSeqLen;
+
+    /** Where the listening line and the request log go; null = standard output as UTF-8 (tests set their own). */
+    PrintStream out;
+    /** Counted down by Ctrl-C (the shutdown hook), or by a test, to stop serving. */
+    final CountDownLatch stop = new CountDownLatch(1);
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = this.out != null ? this.out
+                : new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+        if (port < 0 || port > 65535) throw new UserError("--port " + port + ": expected 0..65535");
+        if (maxBodyBytes < 1) throw new UserError("--max_body_bytes must be at least 1");
+        if (maxNewTokens < 1) throw new UserError("--max_new_tokens must be at least 1");
+        if (maxSeqLen < 0) throw new UserError("--max_seq_len must be >= 0 (0 = the model's max positions)");
+        Path file = WeightFiles.resolve(weight, saveDir, model);
+        Map<String, HostTensor> sd = Weights.read(file);
+        ModelConfig c = WeightFiles.config(sd, model);
+        MiniMindTokenizer tok;
+        try {
+            tok = MiniMindTokenizer.load(tokenizerPath);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--tokenizer_path: " + e.getMessage());
+        }
+        CountDownLatch released = new CountDownLatch(1);
+        boolean served = false;
+        try (tok; MiniMindLM m = Weights.load(file, c, true, null)) {
+            String id = WeightFiles.modelId(file);
+            ChatServer.Options options = new ChatServer.Options(host, port, maxBodyBytes, maxNewTokens, maxSeqLen, id);
+            ChatServer server;
+            try {
+                server = ChatServer.start(m, tok, options, done -> out.printf(Locale.ROOT,
+                        "%s %s: %d prompt + %d completion tokens, %s, %.2f s%n", done.id(), done.stream() ? "stream" : "json",
+                        done.promptTokens(), done.completionTokens(), done.finishReason(), done.seconds()));
+            } catch (BindException e) {
+                throw new UserError(host + ":" + port + ": cannot listen (" + e.getMessage() + "); is another server"
+                        + " using the port? Pick another with --port");
+            } catch (UnknownHostException e) {
+                throw new UserError("--host " + host + ": unknown host");
+            } catch (IOException e) {
+                throw new UserError(host + ":" + port + ": cannot listen (" + e.getMessage() + ")");
+            }
+            // Ctrl-C runs this hook; the JVM exits when it returns, so it waits until the model has been freed below
+            Thread hook = new Thread(() -> {
+                stop.countDown();
+                try {
+                    released.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "minimind-serve-stop");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                out.printf(Locale.ROOT, "minimind serve: %s (%s, %,d parameters, context %d tokens)%n", id,
+                        file, m.parameterCount(), server.contextLimit());
+                out.println("listening on " + server.url() + "/v1  (POST /v1/chat/completions, GET /v1/models, GET /health; Ctrl-C stops)");
+                stop.await();
+                served = true;
+            } finally {
+                server.close();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is what is stopping us
+                }
+            }
+        } finally {
+            // said before the hook is released: once it returns, the JVM halts
+            if (served) out.println("minimind serve: stopped");
+            released.countDown();
+        }
+        return 0;
+    }
+}
