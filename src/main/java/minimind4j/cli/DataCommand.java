@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedWriter;
+import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -51,7 +52,10 @@ public final class DataCommand {
         boolean strictData;
 
         TokenDataset open(MiniMindTokenizer tok, PrintStream err) throws Exception {
+            if (maxSeqLen < 2) throw new UserError("--max_seq_len " + maxSeqLen + ": must be at least 2");
+            if (epoch < 1) throw new UserError("--epoch " + epoch + ": epochs count from 1");
             String st = stage != null ? stage : EvalCommand.detectStage(data);
+            if (!st.equals("sft") && !st.equals("pretrain")) throw new UserError("--stage " + st + ": expected sft or pretrain");
             JsonlIndex idx = st.equals("pretrain") ? PretrainDataset.index(data, strictData) : SftDataset.index(data, strictData);
             if (idx.skipSummary() != null) err.println(idx.skipSummary());
             return st.equals("pretrain") ? new PretrainDataset(idx, tok, maxSeqLen)
@@ -75,35 +79,57 @@ public final class DataCommand {
 
         @Override
         public Integer call() throws Exception {
-            ObjectMapper json = new ObjectMapper();
+            // --out goes to a sibling temporary file moved over the target at the end: a failed run leaves the
+            // old file as it was and never a half-written one
             Path tmp = out == null ? null : out.resolveSibling(out.getFileName() + ".tmp");
-            try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath); TokenDataset ds = open(tok, System.err);
-                 Writer w = new BufferedWriter(new OutputStreamWriter(tmp == null ? System.out : Files.newOutputStream(tmp), StandardCharsets.UTF_8))) {
-                int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
-                for (int i = 0; i < n; i++) {
-                    Sample s = ds.get(i, epoch - 1);
-                    if (show) {
-                        w.write(highlight(tok, s, i));
-                        continue;
-                    }
-                    int[] ids = s.ids(), labels = s.labels();
-                    if (!noPad && ids.length < maxSeqLen) {
-                        int k = ids.length;
-                        ids = Arrays.copyOf(ids, maxSeqLen);
-                        labels = Arrays.copyOf(labels, maxSeqLen);
-                        Arrays.fill(ids, k, maxSeqLen, ds.padId());
-                        Arrays.fill(labels, k, maxSeqLen, LossMask.IGNORE);
-                    }
-                    ObjectNode o = json.createObjectNode();
-                    o.put("text", s.text());
-                    o.set("input_ids", json.valueToTree(ids));
-                    o.set("labels", json.valueToTree(labels));
-                    w.write(json.writeValueAsString(o));
-                    w.write('\n');
+            try (MiniMindTokenizer tok = TokenizeCommand.loadTokenizer(tokenizerPath); TokenDataset ds = open(tok, System.err)) {
+                if (tmp == null) {
+                    // flushed, never closed: whatever runs after us in this process still prints to System.out
+                    Writer w = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
+                    write(w, tok, ds);
+                    w.flush();
+                    return 0;
                 }
+                try (Writer w = openOut(tmp)) {
+                    write(w, tok, ds);
+                } catch (IOException e) {
+                    throw new UserError("--out " + out + ": cannot write (" + e.getMessage() + ")", e);
+                }
+                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                if (tmp != null) Files.deleteIfExists(tmp);
             }
-            if (tmp != null) Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return 0;
+        }
+
+        private static Writer openOut(Path tmp) throws IOException {
+            return new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(tmp), StandardCharsets.UTF_8));
+        }
+
+        private void write(Writer w, MiniMindTokenizer tok, TokenDataset ds) throws IOException {
+            ObjectMapper json = new ObjectMapper();
+            int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
+            for (int i = 0; i < n; i++) {
+                Sample s = ds.get(i, epoch - 1);
+                if (show) {
+                    w.write(highlight(tok, s, i));
+                    continue;
+                }
+                int[] ids = s.ids(), labels = s.labels();
+                if (!noPad && ids.length < maxSeqLen) {
+                    int k = ids.length;
+                    ids = Arrays.copyOf(ids, maxSeqLen);
+                    labels = Arrays.copyOf(labels, maxSeqLen);
+                    Arrays.fill(ids, k, maxSeqLen, ds.padId());
+                    Arrays.fill(labels, k, maxSeqLen, LossMask.IGNORE);
+                }
+                ObjectNode o = json.createObjectNode();
+                o.put("text", s.text());
+                o.set("input_ids", json.valueToTree(ids));
+                o.set("labels", json.valueToTree(labels));
+                w.write(json.writeValueAsString(o));
+                w.write('\n');
+            }
         }
 
         /** Supervised tokens in green, the rest dimmed; token boundaries kept by decoding token runs. */
@@ -129,19 +155,18 @@ public final class DataCommand {
     static final class Check extends Common implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
-            try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath); TokenDataset ds = open(tok, System.err)) {
+            try (MiniMindTokenizer tok = TokenizeCommand.loadTokenizer(tokenizerPath); TokenDataset ds = open(tok, System.err)) {
                 int n = ds.size();
                 int[] lengths = new int[n];
                 long tokens = 0, supervised = 0;
                 int truncated = 0, lostAll = 0;
                 for (int i = 0; i < n; i++) {
                     Sample s = ds.get(i, epoch - 1);
-                    int full = tok.encode(s.text()).length;
-                    lengths[i] = full;
+                    lengths[i] = s.fullLength();
                     tokens += s.ids().length;
                     int sup = s.supervised();
                     supervised += sup;
-                    if (full > maxSeqLen) {
+                    if (s.truncated()) {
                         truncated++;
                         if (sup == 0) lostAll++;
                     }
@@ -149,20 +174,23 @@ public final class DataCommand {
                 }
                 int[] sorted = lengths.clone();
                 Arrays.sort(sorted);
-                JsonlIndex idx = ds instanceof SftDataset sft ? sft.index() : null;
+                JsonlIndex idx = ds.index();
+                long padded = (long) n * maxSeqLen;
                 System.out.printf(Locale.ROOT, "file: %s%n", data);
-                System.out.printf(Locale.ROOT, "samples: %d usable%s%n", n, idx == null ? "" : " of " + idx.totalLines() + " lines (" + idx.skipped() + " skipped)");
+                System.out.printf(Locale.ROOT, "samples: %d usable of %d lines (%d skipped)%n", n, idx.totalLines(), idx.skipped());
                 System.out.printf(Locale.ROOT, "tokens per sample (before truncation): min %d, p50 %d, p90 %d, p99 %d, max %d, mean %.1f%n",
                         sorted[0], pct(sorted, 50), pct(sorted, 90), pct(sorted, 99), sorted[n - 1], Arrays.stream(lengths).average().orElse(0));
                 System.out.printf(Locale.ROOT, "truncated at max_seq_len %d: %d (%.1f%%); of those, %d lose every supervised token%n",
                         maxSeqLen, truncated, 100.0 * truncated / n, lostAll);
                 System.out.printf(Locale.ROOT, "tokens after truncation: %d; supervised: %d (%.1f%%)%n", tokens, supervised, 100.0 * supervised / Math.max(1, tokens));
                 System.out.printf(Locale.ROOT, "padding to max_seq_len would add %d pad tokens (%.1f%% of a padded batch)%n",
-                        (long) n * maxSeqLen - tokens, 100.0 * ((long) n * maxSeqLen - tokens) / ((long) n * maxSeqLen));
+                        padded - tokens, 100.0 * (padded - tokens) / padded);
+                System.out.flush();
             }
             return 0;
         }
 
+        /** Nearest-rank percentile of an ascending array. */
         static int pct(int[] sorted, int p) {
             return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
         }

@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -82,7 +84,8 @@ public final class EvalCommand implements Callable<Integer> {
 
     static String detectStage(Path data) throws Exception {
         if (!Files.isRegularFile(data)) throw new UserError(data + ": no such file");
-        try (BufferedReader r = Files.newBufferedReader(data)) {
+        // decoded leniently: a line that is not UTF-8 is the index's to report, with its line number
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(data), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.isBlank()) continue;
                 return line.contains("\"text\"") && !line.contains("\"conversations\"") && !line.contains("\"messages\"") ? "pretrain" : "sft";

@@ -7,14 +7,15 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import minimind4j.data.Conversation;
 import minimind4j.tokenizer.ChatTemplate;
-import minimind4j.tokenizer.SftConversation;
 import minimind4j.tokenizer.TokenizerConfig;
 import minimind4j.tokenizer.jinja.TemplateException;
 import picocli.CommandLine.Command;
@@ -73,7 +74,7 @@ public final class TemplateCommand implements Callable<Integer> {
             while ((line = reader.readLine()) != null) {
                 lineNumber++;
                 if (line.isBlank()) continue;
-                SftConversation conversation = parseLine(line, lineNumber);
+                Conversation conversation = parseLine(line, lineNumber);
                 String prompt;
                 try {
                     prompt = template.render(config.chatContext(conversation.messages(), conversation.tools(),
@@ -93,7 +94,11 @@ public final class TemplateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private SftConversation parseLine(String line, int lineNumber) {
+    /**
+     * The conversation of one line, prepared as SFT prepares it but not checked for training (a line without an
+     * assistant turn still renders): this command shows what the template makes of the data as it is.
+     */
+    private Conversation parseLine(String line, int lineNumber) {
         Object parsed;
         try {
             parsed = JSON.readValue(line, Object.class);
@@ -105,9 +110,13 @@ public final class TemplateCommand implements Callable<Integer> {
             throw new UserError(data + ":" + lineNumber + ": expected an object with a \"conversations\" list;"
                     + " each line must be {\"conversations\": [{\"role\": ..., \"content\": ...}, ...]}");
         }
+        if (!(map.get("conversations") instanceof List<?> messages)) {
+            throw new UserError(data + ":" + lineNumber + ": \"conversations\" must be a list of {\"role\", \"content\"}"
+                    + " objects; fix this line");
+        }
         try {
-            return SftConversation.fromDataset(map.get("conversations"));
-        } catch (IllegalArgumentException e) {
+            return Conversation.prepare(messages);
+        } catch (Conversation.Invalid e) {
             throw new UserError(data + ":" + lineNumber + ": " + e.getMessage() + "; fix this line", e);
         }
     }

@@ -15,6 +15,8 @@ import java.util.Set;
  * {@code {"conversations":[{"role","content"}]}}, OpenAI's {@code {"messages":[...]}}, ShareGPT
  * ({@code {"conversations":[{"from","value"}]}}) and Alpaca ({@code instruction/input/output}, optional
  * {@code system} and {@code history}).
+ *
+ * @param tools null when no system message offers tools
  */
 public record Conversation(List<Map<String, Object>> messages, List<Object> tools) {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,7 +30,7 @@ public record Conversation(List<Map<String, Object>> messages, List<Object> tool
         public Invalid(String message) { super(message, null, false, false); }
     }
 
-    /** Parses one JSONL line. */
+    /** Parses one JSONL line in any accepted format and checks that it can be trained on. */
     @SuppressWarnings("unchecked")
     public static Conversation parse(String line) throws Invalid {
         Object root;
@@ -39,17 +41,48 @@ public record Conversation(List<Map<String, Object>> messages, List<Object> tool
         }
         if (!(root instanceof Map)) throw new Invalid("expected a JSON object");
         Map<String, Object> obj = (Map<String, Object>) root;
-        List<Map<String, Object>> messages;
+        List<?> messages;
         if (obj.get("conversations") instanceof List<?> conv) {
             messages = conv.stream().anyMatch(m -> m instanceof Map<?, ?> mm && mm.containsKey("from") && !mm.containsKey("role"))
-                    ? fromShareGpt(conv) : fromMessages(conv, "conversations");
+                    ? fromShareGpt(conv) : conv;
         } else if (obj.get("messages") instanceof List<?> msgs) {
-            messages = fromMessages(msgs, "messages");
+            messages = msgs;
         } else if (obj.containsKey("instruction") || obj.containsKey("output")) {
             messages = fromAlpaca(obj);
         } else {
             throw new Invalid("no \"conversations\" list (also accepted: \"messages\", ShareGPT, Alpaca instruction/output)");
         }
+        Conversation c = prepare(messages);
+        c.checkTrainable();
+        return c;
+    }
+
+    /**
+     * A {@code "conversations"} list made ready for the chat template as MiniMind's
+     * {@code SFTDataset.create_chat_prompt} makes it: a system message's {@code tools} (MiniMind2: {@code functions})
+     * become the template's tools, and {@code tools} or {@code tool_calls} given as JSON strings are parsed. Nothing
+     * else is checked: the template decides what it accepts.
+     */
+    public static Conversation prepare(List<?> conversations) throws Invalid {
+        List<Map<String, Object>> messages = new ArrayList<>(conversations.size());
+        List<Object> tools = null;
+        for (int i = 0; i < conversations.size(); i++) {
+            if (!(conversations.get(i) instanceof Map<?, ?> raw)) throw new Invalid("message " + (i + 1) + " is not a JSON object");
+            Map<String, Object> m = new LinkedHashMap<>();
+            raw.forEach((k, v) -> m.put(String.valueOf(k), v));
+            if ("system".equals(m.get("role"))) {
+                String key = isPresent(m.get("tools")) ? "tools" : "functions";
+                if (isPresent(m.get(key))) tools = toolList(parseIfString(m.get(key), i, key), i, key);
+            }
+            // MiniMind parses a tool_calls string only when it is non-empty; an empty one renders as no calls
+            if (m.get("tool_calls") instanceof String s && !s.isBlank()) m.put("tool_calls", parseIfString(s, i, "tool_calls"));
+            messages.add(m);
+        }
+        return new Conversation(messages, tools == null || tools.isEmpty() ? null : tools);
+    }
+
+    /** What training needs beyond what the template needs: known roles, string contents, something to learn. */
+    private void checkTrainable() throws Invalid {
         if (messages.isEmpty()) throw new Invalid("the conversation is empty");
         boolean hasAssistant = false;
         for (int i = 0; i < messages.size(); i++) {
@@ -63,29 +96,14 @@ public record Conversation(List<Map<String, Object>> messages, List<Object> tool
             if (content == null && !m.containsKey("tool_calls"))
                 throw new Invalid("message " + (i + 1) + " has no content");
             if (r.equals("assistant")) hasAssistant = true;
-            if (m.get("tool_calls") instanceof String s) m.put("tool_calls", parseJson(s, "tool_calls of message " + (i + 1)));
         }
         if (!hasAssistant) throw new Invalid("no assistant turn: nothing to learn from this conversation");
-        List<Object> tools = null;
-        Map<String, Object> first = messages.get(0);
-        if ("system".equals(first.get("role"))) {
-            Object t = first.get("tools") != null ? first.get("tools") : first.get("functions");
-            if (t instanceof String s) t = s.isBlank() ? null : parseJson(s, "tools of the system message");
-            if (t != null) {
-                if (!(t instanceof List<?> list)) throw new Invalid("tools of the system message must be a list");
-                tools = (List<Object>) list;
-            }
-        }
-        return new Conversation(messages, tools);
     }
 
     /** True when any message carries tools: MiniMind keeps such tool-use samples exactly as given. */
     public boolean hasTools() {
         if (tools != null) return true;
-        for (Map<String, Object> m : messages) {
-            Object t = m.get("tools");
-            if (t != null && !(t instanceof String s && s.isBlank())) return true;
-        }
+        for (Map<String, Object> m : messages) if (isPresent(m.get("tools"))) return true;
         return false;
     }
 
@@ -99,28 +117,34 @@ public record Conversation(List<Map<String, Object>> messages, List<Object> tool
         return new Conversation(m, tools);
     }
 
-    private static Object parseJson(String s, String what) throws Invalid {
+    /** Python truthiness, as MiniMind's {@code if message.get("tools")} tests it. */
+    private static boolean isPresent(Object v) {
+        if (v == null) return false;
+        if (v instanceof String s) return !s.isBlank();
+        if (v instanceof List<?> l) return !l.isEmpty();
+        if (v instanceof Map<?, ?> m) return !m.isEmpty();
+        return true;
+    }
+
+    private static Object parseIfString(Object value, int index, String key) throws Invalid {
+        if (!(value instanceof String s)) return value;
         try {
             return JSON.readValue(s, Object.class);
         } catch (JsonProcessingException e) {
-            throw new Invalid(what + " is a string that is not valid JSON");
+            throw new Invalid("message " + (index + 1) + ": \"" + key + "\" is a string but not valid JSON (" + e.getOriginalMessage() + ")");
         }
     }
 
     @SuppressWarnings("unchecked")
-    private static List<Map<String, Object>> fromMessages(List<?> list, String field) throws Invalid {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (int i = 0; i < list.size(); i++) {
-            if (!(list.get(i) instanceof Map<?, ?> m)) throw new Invalid(field + "[" + i + "] is not an object");
-            out.add(new LinkedHashMap<>((Map<String, Object>) m));
-        }
-        return out;
+    private static List<Object> toolList(Object value, int index, String key) throws Invalid {
+        if (value instanceof List<?> l) return (List<Object>) l;
+        throw new Invalid("message " + (index + 1) + ": \"" + key + "\" must be a JSON array of tool schemas");
     }
 
     private static List<Map<String, Object>> fromShareGpt(List<?> list) throws Invalid {
         List<Map<String, Object>> out = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
-            if (!(list.get(i) instanceof Map<?, ?> m)) throw new Invalid("conversations[" + i + "] is not an object");
+            if (!(list.get(i) instanceof Map<?, ?> m)) throw new Invalid("message " + (i + 1) + " is not a JSON object");
             Object from = m.get("from");
             String role = from instanceof String f ? SHAREGPT_ROLES.get(f) : null;
             if (role == null) throw new Invalid("message " + (i + 1) + " has unknown ShareGPT speaker " + JSON.valueToTree(from) + " (expected human, gpt, system, observation)");
@@ -142,6 +166,7 @@ public record Conversation(List<Map<String, Object>> messages, List<Object> tool
         Object instruction = o.get("instruction"), input = o.get("input"), output = o.get("output");
         if (!(instruction instanceof String ins)) throw new Invalid("Alpaca line without an \"instruction\" string");
         if (!(output instanceof String)) throw new Invalid("Alpaca line without an \"output\" string");
+        // Alpaca's own prompt puts the input below the instruction; LLaMA-Factory joins them with one newline too
         String user = input instanceof String in && !in.isEmpty() ? ins + "\n" + in : ins;
         out.add(message("user", user));
         out.add(message("assistant", output));

@@ -1,5 +1,6 @@
 package minimind4j.data;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.cli.UserError;
@@ -31,9 +32,11 @@ public final class PretrainDataset implements TokenDataset {
                 JsonNode n = JSON.readTree(line);
                 if (!n.isObject()) return "expected a JSON object";
                 if (!n.has("text")) return "no \"text\" field";
+                // MiniMind would train on str(None) and the like; a non-string text is a mistake in the data
+                if (!n.get("text").isTextual()) return "\"text\" is not a string";
                 return null;
-            } catch (Exception e) {
-                return "not valid JSON";
+            } catch (JsonProcessingException e) {
+                return "not valid JSON (" + e.getOriginalMessage() + ")";
             }
         }, strict);
     }
@@ -45,14 +48,15 @@ public final class PretrainDataset implements TokenDataset {
     public int padId() { return tokenizer.padId(); }
 
     @Override
+    public JsonlIndex index() { return index; }
+
+    @Override
     public Sample get(int i, int epoch) {
         String text;
         try {
-            JsonNode t = JSON.readTree(index.line(i)).get("text");
-            // MiniMind tokenizes str(sample['text'])
-            text = t.isTextual() ? t.asText() : t.toString();
-        } catch (Exception e) {
-            throw new UserError(index.path() + ":" + index.lineNumber(i) + ": not valid JSON");
+            text = JSON.readTree(index.line(i)).get("text").asText();
+        } catch (JsonProcessingException e) {
+            throw new UserError(index.path() + ":" + index.lineNumber(i) + ": not valid JSON (the file changed since it was indexed?)");
         }
         int[] body = tokenizer.encode(text);
         int n = Math.min(body.length, Math.max(0, maxSeqLen - 2));
@@ -62,7 +66,7 @@ public final class PretrainDataset implements TokenDataset {
         ids[n + 1] = tokenizer.eosId();
         int[] labels = Arrays.copyOf(ids, ids.length);
         for (int k = 0; k < labels.length; k++) if (ids[k] == tokenizer.padId()) labels[k] = LossMask.IGNORE;
-        return new Sample(i, text, ids, labels);
+        return new Sample(i, text, ids, labels, body.length + 2);
     }
 
     @Override

@@ -2,9 +2,18 @@ package minimind4j.data;
 
 /**
  * One training sample before padding: token ids truncated to max_seq_len and their labels (-100 where not
- * supervised). {@code index} is the sample's position in its dataset, {@code text} the rendered text.
+ * supervised). {@code index} is the sample's position in its dataset, {@code text} the rendered text and
+ * {@code fullLength} the number of tokens before truncation.
  */
-public record Sample(int index, String text, int[] ids, int[] labels) {
+public record Sample(int index, String text, int[] ids, int[] labels, int fullLength) {
+
+    /** A sample that was not truncated. */
+    public Sample(int index, String text, int[] ids, int[] labels) {
+        this(index, text, ids, labels, ids.length);
+    }
+
+    public boolean truncated() { return fullLength > ids.length; }
+
     public int supervised() {
         int n = 0;
         // the model shifts: label 0 is never a target

@@ -16,6 +16,9 @@ import java.util.SplittableRandom;
  * <p>MiniMind draws its augmentation from Python's global RNG, so a resumed run sees other samples. Here the
  * randomness of sample {@code i} in epoch {@code e} comes from (seed, e, i) alone: the same run, resumed or not,
  * and on any number of ranks, sees the same samples.
+ *
+ * <p>One deliberate difference from MiniMind's tokenization: the text is encoded in pieces cut right after each
+ * {@code bos + "assistant\n"} reply header (see {@link #tokenize}).
  */
 public final class SftDataset implements TokenDataset {
     private static final String EMPTY_THINK = "<think>\n\n</think>\n\n";
@@ -27,6 +30,7 @@ public final class SftDataset implements TokenDataset {
     private final double emptyThinkRatio;
     private final long seed;
     private final LossMask mask;
+    private final String replyHeader;
 
     public SftDataset(JsonlIndex index, MiniMindTokenizer tokenizer, int maxSeqLen, double addSystemRatio,
                       double emptyThinkRatio, long seed) {
@@ -36,7 +40,8 @@ public final class SftDataset implements TokenDataset {
         this.addSystemRatio = addSystemRatio;
         this.emptyThinkRatio = emptyThinkRatio;
         this.seed = seed;
-        this.mask = new LossMask(tokenizer.encode(tokenizer.bosToken() + "assistant\n"), tokenizer.encode(tokenizer.eosToken() + "\n"));
+        this.replyHeader = tokenizer.bosToken() + "assistant\n";
+        this.mask = new LossMask(tokenizer.encode(replyHeader), tokenizer.encode(tokenizer.eosToken() + "\n"));
     }
 
     /** Indexes {@code path}, checking each line parses as a conversation. */
@@ -51,6 +56,7 @@ public final class SftDataset implements TokenDataset {
         }, strict);
     }
 
+    @Override
     public JsonlIndex index() { return index; }
 
     @Override
@@ -94,9 +100,37 @@ public final class SftDataset implements TokenDataset {
     @Override
     public Sample get(int i, int epoch) {
         String text = render(i, epoch);
-        int[] ids = tokenizer.encode(text);
-        if (ids.length > maxSeqLen) ids = Arrays.copyOf(ids, maxSeqLen);
-        return new Sample(i, text, ids, mask.labels(ids));
+        int[] full = tokenize(text);
+        int[] ids = full.length > maxSeqLen ? Arrays.copyOf(full, maxSeqLen) : full;
+        return new Sample(i, text, ids, mask.labels(ids), full.length);
+    }
+
+    /**
+     * The ids of a rendered conversation: the tokenizer's ids of each piece of text cut right after every reply
+     * header, concatenated.
+     *
+     * <p>Why not the ids of the whole text, as MiniMind takes them: byte-level BPE joins the header's {@code "\n"}
+     * with whitespace that starts the reply ({@code "\n  "} is one token), so a reply beginning with two spaces (an
+     * indented code line, a nested list; on minimind-3 whenever the empty think block was dropped) no longer
+     * follows the header's token sequence and MiniMind leaves the whole reply unsupervised. Cutting there makes the
+     * header end in its own {@code "\n"} token, as the generation prompt does at inference; everywhere else the
+     * ids are MiniMind's, since the cut falls where the pre-tokenizer splits anyway.
+     */
+    public int[] tokenize(String text) {
+        int[] ids = new int[0];
+        int from = 0;
+        for (int at = text.indexOf(replyHeader); at >= 0; at = text.indexOf(replyHeader, from)) {
+            int cut = at + replyHeader.length();
+            ids = concat(ids, tokenizer.encode(text.substring(from, cut)));
+            from = cut;
+        }
+        return from == 0 ? tokenizer.encode(text) : concat(ids, tokenizer.encode(text.substring(from)));
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Override

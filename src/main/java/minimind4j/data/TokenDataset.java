@@ -9,6 +9,9 @@ public interface TokenDataset extends AutoCloseable {
     /** The id right-padding uses. */
     int padId();
 
+    /** The file's index: where each sample's line is, and which lines were skipped. */
+    JsonlIndex index();
+
     @Override
     void close();
 }

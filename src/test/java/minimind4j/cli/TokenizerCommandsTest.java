@@ -99,7 +99,7 @@ class TokenizerCommandsTest {
         Files.writeString(data, "{\"conversations\": [{\"role\": \"assistant\", \"content\": \"\", \"tool_calls\": \"[oops\"}]}\n");
         UserError toolCalls = assertThrows(UserError.class, () -> run(new TemplateCommand(),
                 "--tokenizer_path", TestPaths.minimind3().toString(), "--data", data.toString()));
-        assertTrue(toolCalls.getMessage().startsWith(data + ":1: message 0: \"tool_calls\" is a string but not valid JSON"),
+        assertTrue(toolCalls.getMessage().startsWith(data + ":1: message 1: \"tool_calls\" is a string but not valid JSON"),
                 toolCalls.getMessage());
 
         Files.writeString(data, "{\"conversations\": []}\n");
