@@ -82,7 +82,7 @@ public final class DataCommand {
             // --out goes to a sibling temporary file moved over the target at the end: a failed run leaves the
             // old file as it was and never a half-written one
             Path tmp = out == null ? null : out.resolveSibling(out.getFileName() + ".tmp");
-            try (MiniMindTokenizer tok = TokenizeCommand.loadTokenizer(tokenizerPath); TokenDataset ds = open(tok, System.err)) {
+            try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath); TokenDataset ds = open(tok, System.err)) {
                 if (tmp == null) {
                     // flushed, never closed: whatever runs after us in this process still prints to System.out
                     Writer w = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
@@ -155,7 +155,7 @@ public final class DataCommand {
     static final class Check extends Common implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
-            try (MiniMindTokenizer tok = TokenizeCommand.loadTokenizer(tokenizerPath); TokenDataset ds = open(tok, System.err)) {
+            try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath); TokenDataset ds = open(tok, System.err)) {
                 int n = ds.size();
                 int[] lengths = new int[n];
                 long tokens = 0, supervised = 0;

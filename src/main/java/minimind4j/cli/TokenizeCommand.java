@@ -1,7 +1,6 @@
 package minimind4j.cli;
 
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -37,7 +36,7 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (MiniMindTokenizer tokenizer = loadTokenizer(tokenizerPath)) {
+        try (MiniMindTokenizer tokenizer = MiniMindTokenizer.load(tokenizerPath)) {
             int[] ids = tokenizer.encode(text);
             PrintWriter out = spec.commandLine().getOut();
             out.println(Arrays.toString(ids));
@@ -45,15 +44,6 @@ public final class TokenizeCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
-    }
-
-    /** The tokenizer in {@code dir}, or a UserError saying which file is missing or broken. */
-    static MiniMindTokenizer loadTokenizer(Path dir) {
-        try {
-            return MiniMindTokenizer.load(dir);
-        } catch (IllegalArgumentException | UncheckedIOException e) {
-            throw new UserError("--tokenizer_path " + e.getMessage(), e);
-        }
     }
 
     static String json(String s) {

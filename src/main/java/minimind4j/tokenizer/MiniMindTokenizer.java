@@ -50,11 +50,18 @@ public final class MiniMindTokenizer implements AutoCloseable {
     /**
      * Loads {@code dir/tokenizer.json} and {@code dir/tokenizer_config.json}.
      *
-     * @throws IllegalArgumentException when a file is missing or malformed, or the chat template does not parse
-     *                                  (the message names the file and what to do)
-     * @throws UncheckedIOException     when a file cannot be read
+     * @throws minimind4j.cli.UserError when a file is missing, malformed or unreadable, or the chat template does not
+     *                                   parse (one line naming the file and what to do)
      */
     public static MiniMindTokenizer load(Path dir) {
+        try {
+            return loadChecked(dir);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new minimind4j.cli.UserError("--tokenizer_path " + e.getMessage(), e);
+        }
+    }
+
+    private static MiniMindTokenizer loadChecked(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException(dir + ": not a directory; pass the folder holding tokenizer.json"
                     + " and tokenizer_config.json");
