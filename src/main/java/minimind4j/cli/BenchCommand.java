@@ -16,6 +16,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+import minimind4j.train.Distributed;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +41,8 @@ import java.util.concurrent.Callable;
 public final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelFlags model = new ModelFlags();
+    @Spec
+    CommandSpec spec;
     @Option(names = {"--batch_size", "--batch-size"}, defaultValue = "16", description = "Batch size (default: 16)")
     int batchSize;
     @Option(names = {"--max_seq_len", "--max-seq-len"}, defaultValue = "340", description = "max_seq_len (default: 340)")
@@ -50,12 +55,19 @@ public final class BenchCommand implements Callable<Integer> {
     String mode;
     @Option(names = "--json", description = "Print one JSON object")
     boolean json;
+    @Mixin
+    DistributedFlags d = new DistributedFlags();
     @Option(names = {"--leak_steps", "--leak-steps"}, defaultValue = "0", description = "Also run N extra fast-mode steps and report RSS growth (leak check)")
     int leakSteps;
 
+    /** Where a distributed bench's rank 0 leaves its numbers for the launching process. */
+    static final String RESULT_ENV = "MINIMIND_BENCH_RESULT";
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         ModelConfig c = model.resolve();
+        if (d.launches()) return scaling(c);
+        if (System.getenv("RANK") != null && !"1".equals(System.getenv("WORLD_SIZE"))) return worker(c);
         Torch.setThreads(threads != null ? threads : Runtime.getRuntime().availableProcessors());
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("config", Map.of("hidden_size", c.hiddenSize(), "num_hidden_layers", c.numHiddenLayers(), "vocab_size", c.vocabSize(),
@@ -66,11 +78,11 @@ public final class BenchCommand implements Callable<Integer> {
         say("(a) engine GEMM on the model's shapes (%d rows): %.1f GFLOP/s", batchSize * 120, gemm / 1e9);
         Map<String, Object> fast = null, mm = null;
         if (!mode.equals("minimind")) {
-            fast = runMode(c, samples, true, gemm);
+            fast = runMode(c, samples, true, gemm, Distributed.single());
             report.put("fast", fast);
         }
         if (!mode.equals("fast")) {
-            mm = runMode(c, samples, false, gemm);
+            mm = runMode(c, samples, false, gemm, Distributed.single());
             report.put("minimind", mm);
         }
         if (fast != null && mm != null) {
@@ -149,13 +161,68 @@ public final class BenchCommand implements Callable<Integer> {
         return flops / secs;
     }
 
-    private Map<String, Object> runMode(ModelConfig c, List<Sample> samples, boolean fast, double gemm) {
+    /**
+     * --nproc_per_node N: the same fast-mode steps in one process with every core, then in N processes (each with
+     * cores/N threads and batch_size samples) averaging gradients over Gloo; prints the throughput ratio and the
+     * communication time per step.
+     */
+    private int scaling(ModelConfig c) throws Exception {
+        int cores = Runtime.getRuntime().availableProcessors();
+        Torch.setThreads(threads != null ? threads : cores);
+        List<Sample> samples = synthetic(c, batchSize * (steps + 1), maxSeqLen, 7);
+        say("one process, %d threads, batch %d:", Torch.threads(), batchSize);
+        Map<String, Object> one = runMode(c, samples, true, Double.NaN, Distributed.single());
+        Path result = Files.createTempFile("minimind-bench", ".json");
+        say("%d processes, %d threads each, batch %d each:", d.nprocPerNode, Math.max(1, cores / d.nprocPerNode), batchSize);
+        int code = d.launch(spec, Math.max(1, cores / d.nprocPerNode), Map.of(RESULT_ENV, result.toString()));
+        if (code != 0) return code;
+        @SuppressWarnings("unchecked")
+        Map<String, Object> many = new ObjectMapper().readValue(result.toFile(), Map.class);
+        Files.deleteIfExists(result);
+        double scale = ((Number) many.get("tokens_per_s")).doubleValue() / (double) one.get("tokens_per_s");
+        say("scaling: %d processes give %.2fx the tokens/s of one (%.0f vs %.0f); gradient allreduce %.3f s per step (%.0f%% of a step)",
+                d.nprocPerNode, scale, ((Number) many.get("tokens_per_s")).doubleValue(), (double) one.get("tokens_per_s"),
+                ((Number) many.get("comm_seconds_per_step")).doubleValue(),
+                100 * ((Number) many.get("comm_seconds_per_step")).doubleValue() / ((Number) many.get("seconds_per_step")).doubleValue());
+        if (json) {
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("one_process", one);
+            report.put("processes", d.nprocPerNode);
+            report.put("distributed", many);
+            report.put("scaling", scale);
+            System.out.println(new ObjectMapper().writeValueAsString(report));
+        }
+        return 0;
+    }
+
+    /** One rank of a distributed bench: its shard of the samples, gradients averaged every step. */
+    private int worker(ModelConfig c) throws Exception {
+        Torch.setThreads(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        try (Distributed dist = d.join()) {
+            int world = dist.worldSize();
+            List<Sample> all = synthetic(c, batchSize * world * (steps + 1), maxSeqLen, 7);
+            List<Sample> mine = new ArrayList<>();
+            for (int i = dist.rank(); i < all.size(); i += world) mine.add(all.get(i));
+            Map<String, Object> r = runMode(c, mine, true, Double.NaN, dist);
+            String out = System.getenv(RESULT_ENV);
+            if (dist.isMain()) {
+                // throughput of the whole group: every rank processed about as many tokens in the same steps
+                r.put("tokens_per_s", (double) r.get("tokens_per_s") * world);
+                r.put("supervised_tokens_per_s", (double) r.get("supervised_tokens_per_s") * world);
+                if (out != null) Files.writeString(Path.of(out), new ObjectMapper().writeValueAsString(r));
+            }
+            dist.barrier();
+        }
+        return 0;
+    }
+
+    private Map<String, Object> runMode(ModelConfig c, List<Sample> samples, boolean fast, double gemm, Distributed dist) {
         List<Batch> batches = new ArrayList<>();
         List<Sample> ordered = new ArrayList<>(samples);
         if (fast) ordered.sort(Comparator.comparingInt((Sample s) -> s.ids().length).reversed());
         for (int i = 0; i + batchSize <= ordered.size(); i += batchSize)
             batches.add(Batch.of(ordered.subList(i, i + batchSize), 0, fast ? 0 : maxSeqLen));
-        double fwd = 0, bwd = 0, optim = 0, data = 0, flops = 0;
+        double fwd = 0, bwd = 0, optim = 0, data = 0, comm = 0, flops = 0;
         long tokens = 0, supervised = 0, positions = 0;
         try (MiniMindLM m = MiniMindLM.init(c, 1)) {
             AdamW opt = Torch.adamW(m.parameters(), 1e-4, 0.9, 0.999, 1e-8, 0.01);
@@ -171,6 +238,8 @@ public final class BenchCommand implements Callable<Integer> {
                     long t2 = System.nanoTime();
                     l.total().backward();
                     long t3 = System.nanoTime();
+                    dist.averageGradients(m);
+                    long t3b = System.nanoTime();
                     torch.clip_grad_norm_(m.parameters(), 1.0);
                     opt.step();
                     opt.zero_grad(true);
@@ -179,7 +248,8 @@ public final class BenchCommand implements Callable<Integer> {
                         data += (t1 - t0) / 1e9;
                         fwd += (t2 - t1) / 1e9;
                         bwd += (t3 - t2) / 1e9;
-                        optim += (t4 - t3) / 1e9;
+                        comm += (t3b - t3) / 1e9;
+                        optim += (t4 - t3b) / 1e9;
                         tokens += b.tokens();
                         supervised += b.supervised();
                         positions += (long) b.rows() * b.cols();
@@ -190,9 +260,10 @@ public final class BenchCommand implements Callable<Integer> {
             }
             opt.close();
         }
-        double total = fwd + bwd + optim + data;
+        double total = fwd + bwd + optim + data + comm;
         Map<String, Object> r = new LinkedHashMap<>();
-        String name = fast ? "(b) this project's default" : "(c) MiniMind layout";
+        String name = dist.worldSize() > 1 ? "rank 0 of " + dist.worldSize() : fast ? "(b) this project's default" : "(c) MiniMind layout";
+        if (!dist.isMain()) return r;
         r.put("steps", batches.size() - 1);
         r.put("seconds_per_step", total / (batches.size() - 1));
         r.put("flops_per_step", flops / (batches.size() - 1));
@@ -201,10 +272,13 @@ public final class BenchCommand implements Callable<Integer> {
         r.put("tokens_per_s", tokens / total);
         r.put("supervised_tokens_per_s", supervised / total);
         r.put("padding_fraction", 1 - (double) tokens / positions);
-        r.put("time_split", Map.of("data", data / total, "forward", fwd / total, "backward", bwd / total, "optimizer", optim / total));
-        say("%s: %.2f s/step, %.1f GFLOP/s = %.0f%% of (a), %.0f tokens/s, %.0f supervised tokens/s, padding %.0f%%; time: forward %.0f%%, backward %.0f%%, optimizer %.0f%%, data %.0f%%",
-                name, total / (batches.size() - 1), flops / total / 1e9, 100 * flops / total / gemm, tokens / total, supervised / total,
-                100 * (1 - (double) tokens / positions), 100 * fwd / total, 100 * bwd / total, 100 * optim / total, 100 * data / total);
+        r.put("comm_seconds_per_step", comm / (batches.size() - 1));
+        r.put("time_split", Map.of("data", data / total, "forward", fwd / total, "backward", bwd / total, "optimizer", optim / total, "allreduce", comm / total));
+        say("%s: %.2f s/step, %.1f GFLOP/s%s, %.0f tokens/s, %.0f supervised tokens/s, padding %.0f%%; time: forward %.0f%%, backward %.0f%%, optimizer %.0f%%, data %.0f%%%s",
+                name, total / (batches.size() - 1), flops / total / 1e9,
+                Double.isNaN(gemm) ? "" : String.format(Locale.ROOT, " = %.0f%% of (a)", 100 * flops / total / gemm), tokens / total, supervised / total,
+                100 * (1 - (double) tokens / positions), 100 * fwd / total, 100 * bwd / total, 100 * optim / total, 100 * data / total,
+                comm > 0 ? String.format(Locale.ROOT, ", allreduce %.0f%%", 100 * comm / total) : "");
         return r;
     }
 
@@ -212,7 +286,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<Sample> samples = synthetic(c, batchSize * 4, maxSeqLen, 11);
         List<Batch> batches = new ArrayList<>();
         for (int i = 0; i + batchSize <= samples.size(); i += batchSize) batches.add(Batch.of(samples.subList(i, i + batchSize), 0, 0));
-        double rssStart = 0, rssEnd;
+        double rssStart = 0, rssMid = 0, rssEnd;
         try (MiniMindLM m = MiniMindLM.init(c, 1)) {
             AdamW opt = Torch.adamW(m.parameters(), 1e-4, 0.9, 0.999, 1e-8, 0.01);
             for (int s = 0; s < n; s++) {
@@ -223,12 +297,13 @@ public final class BenchCommand implements Callable<Integer> {
                     opt.zero_grad(true);
                 }
                 if (s == Math.min(10, n - 1)) rssStart = currentRssMb();
+                if (s == n / 2) rssMid = currentRssMb();
             }
             rssEnd = currentRssMb();
             opt.close();
         }
-        say("leak check: RSS %.0f MB after step 10, %.0f MB after step %d", rssStart, rssEnd, n);
-        return Map.of("steps", n, "rss_mb_at_10", rssStart, "rss_mb_at_end", rssEnd);
+        say("leak check: RSS %.0f MB after step 10, %.0f MB after step %d, %.0f MB after step %d", rssStart, rssMid, n / 2, rssEnd, n);
+        return Map.of("steps", n, "rss_mb_at_10", rssStart, "rss_mb_at_half", rssMid, "rss_mb_at_end", rssEnd);
     }
 
     static double peakRssMb() { return procStatusMb("VmHWM:"); }

@@ -45,6 +45,10 @@ public final class DistributedFlags {
 
     /** Starts the workers of this node and waits for them; the exit code is the first failure's, else 0. */
     int launch(CommandSpec spec, int threadsPerWorker) {
+        return launch(spec, threadsPerWorker, Map.of());
+    }
+
+    int launch(CommandSpec spec, int threadsPerWorker, Map<String, String> extraEnv) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
@@ -72,6 +76,7 @@ public final class DistributedFlags {
                 env.put("LOCAL_WORLD_SIZE", String.valueOf(nprocPerNode));
                 env.put("MASTER_ADDR", masterAddr);
                 env.put("MASTER_PORT", String.valueOf(masterPort));
+                env.putAll(extraEnv);
                 procs.add(pb.start());
             }
             while (true) {
