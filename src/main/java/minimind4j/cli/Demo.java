@@ -41,7 +41,7 @@ final class Demo {
                    int epochs, int batchSize, double learningRate, int maxSeqLen, int logInterval, int evalInterval) {
 
         /** Checks the bundled files and puts the bundled pretrained weights where --from_weight pretrain looks. */
-        void prepare(PrintWriter out) {
+        void prepare(PrintWriter out, Path saveDir) {
             for (Path p : List.of(data, tokenizer.resolve("tokenizer.json"), pretrainWeights()))
                 if (!Files.exists(p)) throw new UserError(p + ": bundled demo file missing (run from the minimind4j checkout, or pass --data_path)");
             out.println("no --data_path given and no dataset/sft_mini_512.jsonl: running the bundled demo (" + dir() + ", see demo/README.md)");
@@ -52,7 +52,7 @@ final class Demo {
                 Path target = saveDir.resolve(pretrainWeights().getFileName());
                 if (!Files.exists(target)) Files.copy(pretrainWeights(), target, StandardCopyOption.COPY_ATTRIBUTES);
             } catch (IOException e) {
-                throw new UserError(saveDir + ": cannot prepare the demo directory (" + e.getMessage() + ")");
+                throw new UserError(saveDir + ": cannot prepare the demo save directory (" + e.getMessage() + ")");
             }
         }
 
@@ -80,7 +80,7 @@ final class Demo {
                     out.println("  sft:      " + ans.strip().replace("\n", " "));
                 }
                 out.println();
-                out.println("Chat with it: ./minimind chat --save_dir " + saveDir + " --weight " + o.saveWeight() + " --tokenizer_path " + tokenizer);
+                out.println("Chat with it: ./minimind chat --save_dir " + o.saveDir() + " --weight " + o.saveWeight() + " --hidden_size " + config.hiddenSize() + " --tokenizer_path " + tokenizer);
             }
         }
     }

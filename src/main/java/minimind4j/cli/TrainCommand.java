@@ -73,10 +73,10 @@ abstract class TrainCommand implements Callable<Integer> {
         if (f.dataPath == null && !Path.of(s.dataPath()).toFile().exists()) {
             demo = demoProfile();
             if (demo == null) throw new UserError(s.dataPath() + ": no such file (pass --data_path FILE.jsonl)");
-            demo.prepare(spec.commandLine().getOut());
         }
         ModelConfig config = demo != null && !m.anyGiven() ? demo.model() : m.resolve();
         TrainOptions o = options(s, demo);
+        if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir());
         if (d.launches()) return d.launch(spec, Math.max(1, Runtime.getRuntime().availableProcessors() / d.nprocPerNode));
         PrintStream out = System.out;
         try (Distributed dist = d.join()) {
