@@ -21,8 +21,8 @@ public final class InfoCommand implements Callable<Integer> {
     @Option(names = {"--num_attention_heads", "--num-attention-heads"}, description = "Heads, when the file cannot tell (MiniMind2 files): default 8")
     int heads = 8;
 
-    @Option(names = "--keys", negatable = true, defaultValue = "true", description = "List every key with dtype and shape (default: on)")
-    boolean keys;
+    @Option(names = {"--no_keys", "--no-keys"}, description = "Do not list the keys, only the summary")
+    boolean noKeys;
 
     @Override
     public Integer call() {
@@ -37,7 +37,7 @@ public final class InfoCommand implements Callable<Integer> {
         System.out.printf("parameters: %,d (%.2fM; the tied embedding/lm_head counted once)%n", params, params / 1e6);
         Weights.Report r = Weights.check(MiniMindLM.expectedShapes(c), sd);
         System.out.println("keys: " + sd.size() + (r.clean() ? " (a complete MiniMind state dict)" : "\n" + r.describe(weight)));
-        if (keys) for (Map.Entry<String, HostTensor> e : sd.entrySet())
+        if (!noKeys) for (Map.Entry<String, HostTensor> e : sd.entrySet())
             System.out.printf("  %-52s %-5s %s%n", e.getKey(), e.getValue().dtype(), Arrays.toString(e.getValue().shape()));
         return 0;
     }
