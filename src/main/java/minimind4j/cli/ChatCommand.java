@@ -33,14 +33,8 @@ public final class ChatCommand implements Callable<Integer> {
             "你有什么特长？", "为什么天空是蓝色的", "请用Python写一个计算斐波那契数列的函数", "解释一下\"光合作用\"的基本过程",
             "如果明天下雨，我应该如何出门", "比较一下猫和狗作为宠物的优缺点", "解释什么是机器学习", "推荐一些中国的美食");
 
-    @Option(names = "--weight", defaultValue = "full_sft", description = "Weight name ({save_dir}/{weight}_{hidden}[_moe].pth) or a file path (default: full_sft)")
-    String weight;
-    @Option(names = {"--save_dir", "--save-dir"}, defaultValue = "out", description = "Directory of the weights (default: out)")
-    Path saveDir;
-    @Option(names = {"--tokenizer_path", "--tokenizer-path", "--load_from"}, defaultValue = "model", description = "Tokenizer directory (default: model)")
-    Path tokenizerPath;
     @Mixin
-    ModelFlags model = new ModelFlags();
+    WeightFiles w = new WeightFiles();
     @Option(names = {"--max_new_tokens", "--max-new-tokens"}, defaultValue = "8192", description = "Most tokens to generate per reply (default: 8192)")
     int maxNewTokens;
     @Option(names = "--temperature", defaultValue = "0.85", description = "Sampling temperature; 0 = greedy (default: 0.85)")
@@ -69,14 +63,14 @@ public final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = this.out != null ? this.out
                 : new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
-        Path file = WeightFiles.resolve(weight, saveDir, model);
+        Path file = w.file();
         Map<String, HostTensor> sd = Weights.read(file);
-        ModelConfig c = WeightFiles.config(sd, model);
+        ModelConfig c = w.config(sd);
         // MiniMind decides by the weight's name; for a path, the file name is that name (not the folders above it)
         boolean continuation = file.getFileName().toString().contains("pretrain");
         Sampling sampling = new Sampling(temperature, topP, topK, repetitionPenalty);
         long baseSeed = seed != null ? seed : System.nanoTime();
-        try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath); MiniMindLM m = Weights.load(file, c, true, null)) {
+        try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath); MiniMindLM m = Weights.load(file, c, true, null)) {
             Generator gen = new Generator(m);
             List<Map<String, Object>> history = new ArrayList<>();
             boolean interactive = prompt == null && isTerminal();

@@ -27,14 +27,8 @@ import java.util.concurrent.TimeUnit;
                 "POST /v1/chat/completions (stream or not, tools), GET /v1/models, GET /health.",
                 "Requests are generated one at a time, in arrival order. Ctrl-C stops."})
 public final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--weight", defaultValue = "full_sft", description = "Weight name ({save_dir}/{weight}_{hidden}[_moe].pth) or a file path (default: full_sft)")
-    String weight;
-    @Option(names = {"--save_dir", "--save-dir"}, defaultValue = "out", description = "Directory of the weights (default: out)")
-    Path saveDir;
-    @Option(names = {"--tokenizer_path", "--tokenizer-path", "--load_from"}, defaultValue = "model", description = "Tokenizer directory (default: model)")
-    Path tokenizerPath;
     @Mixin
-    ModelFlags model = new ModelFlags();
+    WeightFiles w = new WeightFiles();
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: 127.0.0.1, this machine only; the API has no authentication)")
     String host;
     @Option(names = "--port", defaultValue = "8998", description = "Port; 0 = any free port (default: 8998)")
@@ -59,12 +53,12 @@ public final class ServeCommand implements Callable<Integer> {
         if (maxBodyBytes < 1) throw new UserError("--max_body_bytes must be at least 1");
         if (maxNewTokens < 1) throw new UserError("--max_new_tokens must be at least 1");
         if (maxSeqLen < 0) throw new UserError("--max_seq_len must be >= 0 (0 = the model's max positions)");
-        Path file = WeightFiles.resolve(weight, saveDir, model);
+        Path file = w.file();
         Map<String, HostTensor> sd = Weights.read(file);
-        ModelConfig c = WeightFiles.config(sd, model);
+        ModelConfig c = w.config(sd);
         MiniMindTokenizer tok;
         try {
-            tok = MiniMindTokenizer.load(tokenizerPath);
+            tok = MiniMindTokenizer.load(w.tokenizerPath);
         } catch (IllegalArgumentException e) {
             throw new UserError("--tokenizer_path: " + e.getMessage());
         }

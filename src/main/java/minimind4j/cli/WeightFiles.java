@@ -3,18 +3,30 @@ package minimind4j.cli;
 import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.model.ModelConfig;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.Map;
 
-/** How chat and serve find a weight file and the model that fits it, as MiniMind's eval_llm.py names them. */
+/**
+ * How chat and serve find a weight file, its tokenizer and the model that fits it, with eval_llm.py's flag names:
+ * {@code --weight} is a name ({@code {save_dir}/{weight}_{hidden}[_moe].pth}) or a file path.
+ */
 final class WeightFiles {
-    private WeightFiles() {}
+    @Option(names = "--weight", defaultValue = "full_sft", description = "Weight name ({save_dir}/{weight}_{hidden}[_moe].pth) or a file path (default: full_sft)")
+    String weight;
+    @Option(names = {"--save_dir", "--save-dir"}, defaultValue = "out", description = "Directory of the weights (default: out)")
+    Path saveDir;
+    @Option(names = {"--tokenizer_path", "--tokenizer-path", "--load_from"}, defaultValue = "model", description = "Tokenizer directory (default: model)")
+    Path tokenizerPath;
+    @Mixin
+    ModelFlags model = new ModelFlags();
 
     /** A file path as given, or MiniMind's {@code {save_dir}/{weight}_{hidden}[_moe].pth} for a weight name. */
-    static Path resolve(String weight, Path saveDir, ModelFlags flags) {
+    Path file() {
         if (weight.endsWith(".pth") || weight.endsWith(".safetensors")) return Path.of(weight);
-        ModelConfig c = flags.resolve();
+        ModelConfig c = model.resolve();
         return saveDir.resolve(weight + "_" + c.hiddenSize() + c.weightSuffix() + ".pth");
     }
 
@@ -22,9 +34,9 @@ final class WeightFiles {
      * The config inferred from the file's shapes, overridden by any model flag given. MiniMind2 files do not record
      * the head count, so it is taken as 8 (MiniMind's) unless --num_attention_heads says otherwise.
      */
-    static ModelConfig config(Map<String, HostTensor> stateDict, ModelFlags flags) {
+    ModelConfig config(Map<String, HostTensor> stateDict) {
         ModelConfig inferred = Weights.inferConfig(stateDict, 8);
-        return flags.anyGiven() ? flags.resolve(inferred) : inferred;
+        return model.anyGiven() ? model.resolve(inferred) : inferred;
     }
 
     /** The name a weight file goes by: its file name without the extension ({@code full_sft_512}). */
