@@ -101,6 +101,12 @@ public final class Metrics implements AutoCloseable {
             g.drawString(String.format(Locale.ROOT, "%.0f", xv), x - 10, h - bottom + 18);
         }
         g.drawString("step", w / 2, h - 10);
+        g.setColor(new Color(31, 119, 180));
+        g.drawString("train loss", w - right - 150, 25);
+        if (!evalPoints.isEmpty()) {
+            g.setColor(new Color(255, 127, 14));
+            g.drawString("eval loss", w - right - 70, 25);
+        }
         g.setStroke(new BasicStroke(1.5f));
         drawSeries(g, points, new Color(31, 119, 180), minX, maxX, minY, maxY, left, right, top, bottom, w, h);
         drawSeries(g, evalPoints, new Color(255, 127, 14), minX, maxX, minY, maxY, left, right, top, bottom, w, h);
