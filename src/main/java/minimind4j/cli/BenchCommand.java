@@ -49,7 +49,7 @@ public final class BenchCommand implements Callable<Integer> {
     int maxSeqLen;
     @Option(names = "--steps", defaultValue = "4", description = "Timed steps per mode, after one warm-up step (default: 4)")
     int steps;
-    @Option(names = {"--num_threads", "--num-threads"}, description = "Intra-op threads (default: all cores)")
+    @Option(names = {"--num_threads", "--num-threads"}, description = "Intra-op threads (default: cores - 1, at least 1)")
     Integer threads;
     @Option(names = "--mode", defaultValue = "both", description = "both, fast (this project's default) or minimind")
     String mode;
@@ -68,7 +68,7 @@ public final class BenchCommand implements Callable<Integer> {
         ModelConfig c = model.resolve();
         if (d.launches()) return scaling(c);
         if (System.getenv("RANK") != null && !"1".equals(System.getenv("WORLD_SIZE"))) return worker(c);
-        Torch.setThreads(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        Torch.setThreads(threads != null ? threads : Torch.defaultThreads());
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("config", Map.of("hidden_size", c.hiddenSize(), "num_hidden_layers", c.numHiddenLayers(), "vocab_size", c.vocabSize(),
                 "batch_size", batchSize, "max_seq_len", maxSeqLen, "threads", Torch.threads(), "parameters", MiniMindLM.parameterCount(c)));
@@ -197,7 +197,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** One rank of a distributed bench: its shard of the samples, gradients averaged every step. */
     private int worker(ModelConfig c) throws Exception {
-        Torch.setThreads(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        Torch.setThreads(threads != null ? threads : Torch.defaultThreads());
         try (Distributed dist = d.join()) {
             int world = dist.worldSize();
             List<Sample> all = synthetic(c, batchSize * world * (steps + 1), maxSeqLen, 7);

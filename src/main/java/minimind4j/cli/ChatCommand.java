@@ -63,6 +63,7 @@ public final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = this.out != null ? this.out
                 : new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+        w.applyThreads();
         Path file = w.file();
         Map<String, HostTensor> sd = Weights.read(file);
         ModelConfig c = w.config(sd);

@@ -53,6 +53,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (maxBodyBytes < 1) throw new UserError("--max_body_bytes must be at least 1");
         if (maxNewTokens < 1) throw new UserError("--max_new_tokens must be at least 1");
         if (maxSeqLen < 0) throw new UserError("--max_seq_len must be >= 0 (0 = the model's max positions)");
+        w.applyThreads();
         Path file = w.file();
         Map<String, HostTensor> sd = Weights.read(file);
         ModelConfig c = w.config(sd);

@@ -58,7 +58,7 @@ abstract class TrainCommand implements Callable<Integer> {
                 f.strictData,
                 TrainFlags.or(f.groupByLength, 1) == 1 && !f.padToMaxSeqLen,
                 f.padToMaxSeqLen,
-                TrainFlags.or(f.numThreads, Runtime.getRuntime().availableProcessors()),
+                TrainFlags.or(f.numThreads, minimind4j.engine.Torch.defaultThreads()),
                 TrainFlags.or(f.evalData, dm ? demo.evalData() : null),
                 TrainFlags.or(f.evalInterval, dm ? demo.evalInterval() : 500),
                 TrainFlags.or(f.maxNanSteps, 10),

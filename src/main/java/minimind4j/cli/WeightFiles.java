@@ -22,6 +22,14 @@ final class WeightFiles {
     Path tokenizerPath;
     @Mixin
     ModelFlags model = new ModelFlags();
+    @Option(names = {"--num_threads", "--num-threads"}, defaultValue = "1",
+            description = "Intra-op threads (default: 1; token-by-token decoding is ~3x slower with 2 on a 2-core machine)")
+    int numThreads;
+
+    /** Applies the thread setting; decoding runs many tiny ops, where thread hand-offs cost more than they give. */
+    void applyThreads() {
+        minimind4j.engine.Torch.setThreads(Math.max(1, numThreads));
+    }
 
     /** A file path as given, or MiniMind's {@code {save_dir}/{weight}_{hidden}[_moe].pth} for a weight name. */
     Path file() {

@@ -102,6 +102,15 @@ public final class Torch {
         return new AdamW(params, o);
     }
 
+    /**
+     * Intra-op threads when the user sets none: one core is left to the JVM (GC, JIT, the batch loader). Measured on
+     * the 2-core CI machine, one thread beat two on everything: a [5440x512]x[512x1536] GEMM 172 vs 166 GFLOP/s, a
+     * default-model SFT step 2.7 vs 4.2 s, a 1M-parameter model's step 0.23 vs 0.73 s, decoding 40 vs 13 tokens/s.
+     */
+    public static int defaultThreads() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    }
+
     public static void setThreads(int n) {
         torch.set_num_threads(n);
     }

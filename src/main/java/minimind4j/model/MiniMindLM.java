@@ -215,9 +215,7 @@ public final class MiniMindLM implements AutoCloseable {
         for (int l = 0; l < config.numHiddenLayers(); l++) {
             String pre = "model.layers." + l + ".";
             Tensor a = rmsNorm(x, p(pre + "input_layernorm.weight"), config.rmsNormEps());
-            // one GEMM for q, k and v: the three weights stacked (same numbers, better GEMM shape)
-            Tensor qkv = Torch.linear(a, torch.cat(new TensorVector(p(pre + "self_attn.q_proj.weight"),
-                    p(pre + "self_attn.k_proj.weight"), p(pre + "self_attn.v_proj.weight")), 0));
+            Tensor qkv = project(a, p(pre + "self_attn.q_proj.weight"), p(pre + "self_attn.k_proj.weight"), p(pre + "self_attn.v_proj.weight"));
             Tensor q = qkv.narrow(-1, 0, (long) h * d).view(b, t, h, d);
             Tensor k = qkv.narrow(-1, (long) h * d, (long) kv * d).view(b, t, kv, d);
             Tensor v = qkv.narrow(-1, (long) (h + kv) * d, (long) kv * d).view(b, t, kv, d);
@@ -260,9 +258,22 @@ public final class MiniMindLM implements AutoCloseable {
         return torch.tril(ones, past);
     }
 
-    /** SwiGLU: down(silu(gate(x)) * up(x)), gate and up computed by one GEMM over the stacked weights. */
+    /**
+     * x times several weights side by side. For training-sized inputs the weights are stacked into one GEMM (a better
+     * shape for the kernel); for a few rows, as in token-by-token decoding, stacking would copy more than it saves.
+     */
+    private static Tensor project(Tensor x, Tensor... weights) {
+        long rows = x.numel() / x.size(-1);
+        TensorVector w = new TensorVector(weights);
+        if (rows >= 64) return Torch.linear(x, torch.cat(w, 0));
+        TensorVector outs = new TensorVector();
+        for (Tensor t : weights) outs.push_back(Torch.linear(x, t));
+        return torch.cat(outs, -1);
+    }
+
+    /** SwiGLU: down(silu(gate(x)) * up(x)). */
     private Tensor feedForward(Tensor x, String pre) {
-        Tensor gateUp = Torch.linear(x, torch.cat(new TensorVector(p(pre + "gate_proj.weight"), p(pre + "up_proj.weight")), 0));
+        Tensor gateUp = project(x, p(pre + "gate_proj.weight"), p(pre + "up_proj.weight"));
         long inter = gateUp.size(-1) / 2;
         Tensor act = torch.silu(gateUp.narrow(-1, 0, inter)).mul(gateUp.narrow(-1, inter, inter));
         return Torch.linear(act, p(pre + "down_proj.weight"));
