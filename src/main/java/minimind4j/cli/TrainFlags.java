@@ -11,13 +11,13 @@ import java.nio.file.Path;
 public final class TrainFlags {
     @Option(names = {"--save_dir", "--save-dir"}, description = "Directory for weights, resume checkpoints and metrics (default: out)")
     Path saveDir;
-    @Option(names = {"--save_weight", "--save-weight"}, description = "Prefix of the saved weights: {save_dir}/{save_weight}_{hidden}[_moe].pth")
+    @Option(names = {"--save_weight", "--save-weight"}, description = "Prefix of the saved weights: {save_dir}/{save_weight}_{hidden}[_moe].pth (default: full_sft; pretrain: pretrain)")
     String saveWeight;
-    @Option(names = "--epochs", description = "Epochs")
+    @Option(names = "--epochs", description = "Epochs (default: 2; pretrain: 1)")
     Integer epochs;
-    @Option(names = {"--batch_size", "--batch-size"}, description = "Batch size (per process)")
+    @Option(names = {"--batch_size", "--batch-size"}, description = "Batch size per process (default: 16; pretrain: 32)")
     Integer batchSize;
-    @Option(names = {"--learning_rate", "--learning-rate"}, description = "Peak learning rate (cosine down to 10%%)")
+    @Option(names = {"--learning_rate", "--learning-rate"}, description = "Peak learning rate, cosine down to 10%% (default: 1e-6; pretrain: 5e-4)")
     Double learningRate;
     @Option(names = "--device", description = "cpu or cuda:N (default: cpu)")
     String device;
@@ -25,7 +25,7 @@ public final class TrainFlags {
     String dtype;
     @Option(names = {"--num_workers", "--num-workers"}, description = "Accepted for MiniMind compatibility; data is prepared on one background thread", hidden = true)
     Integer numWorkers;
-    @Option(names = {"--accumulation_steps", "--accumulation-steps"}, description = "Gradient accumulation steps")
+    @Option(names = {"--accumulation_steps", "--accumulation-steps"}, description = "Gradient accumulation steps (default: 1; pretrain: 8)")
     Integer accumulationSteps;
     @Option(names = {"--grad_clip", "--grad-clip"}, description = "Clip the global gradient norm to this (default: 1.0)")
     Double gradClip;
@@ -33,11 +33,11 @@ public final class TrainFlags {
     Integer logInterval;
     @Option(names = {"--save_interval", "--save-interval"}, description = "Save weights and a resume checkpoint every N steps (default: 1000)")
     Integer saveInterval;
-    @Option(names = {"--max_seq_len", "--max-seq-len"}, description = "Truncate samples to this many tokens")
+    @Option(names = {"--max_seq_len", "--max-seq-len"}, description = "Truncate samples to this many tokens (default: 340)")
     Integer maxSeqLen;
-    @Option(names = {"--data_path", "--data-path"}, description = "Training data (JSONL)")
+    @Option(names = {"--data_path", "--data-path"}, description = "Training data, JSONL (default: dataset/sft_mini_512.jsonl; pretrain: dataset/pretrain_hq.jsonl)")
     Path dataPath;
-    @Option(names = {"--from_weight", "--from-weight"}, description = "Start from {save_dir}/{from_weight}_{hidden}[_moe].pth, or none for a fresh model")
+    @Option(names = {"--from_weight", "--from-weight"}, description = "Start from {save_dir}/{from_weight}_{hidden}[_moe].pth, or none for a fresh model (default: pretrain; pretrain: none)")
     String fromWeight;
     @Option(names = {"--from_resume", "--from-resume"}, description = "1 = continue from {save_dir}/{save_weight}_{hidden}[_moe]_resume.pth if it exists")
     Integer fromResume;
