@@ -45,6 +45,17 @@ final class Args {
         return values;
     }
 
+    /** {@link #bind} with the parameters given inline as name, default, name, default, ... */
+    static Object[] bind(String function, List<Object> args, Map<String, Object> kwargs, Object... namesAndDefaults) {
+        List<String> names = new java.util.ArrayList<>();
+        Object[] defaults = new Object[namesAndDefaults.length / 2];
+        for (int i = 0; i < namesAndDefaults.length; i += 2) {
+            names.add((String) namesAndDefaults[i]);
+            defaults[i / 2] = namesAndDefaults[i + 1];
+        }
+        return bind(function, names, defaults, args, kwargs);
+    }
+
     /** For functions without parameters. */
     static void none(String function, List<Object> args, Map<String, Object> kwargs) {
         bind(function, List.of(), new Object[0], args, kwargs);

@@ -31,70 +31,60 @@ final class Filters {
         return NAMES.contains(name);
     }
 
-    private static Object[] bind(String fn, List<Object> args, Map<String, Object> kwargs, Object... namesAndDefaults) {
-        List<String> names = new ArrayList<>();
-        Object[] defaults = new Object[namesAndDefaults.length / 2];
-        for (int i = 0; i < namesAndDefaults.length; i += 2) {
-            names.add((String) namesAndDefaults[i]);
-            defaults[i / 2] = namesAndDefaults[i + 1];
-        }
-        return Args.bind(fn, names, defaults, args, kwargs);
-    }
-
     static Object apply(Interpreter interp, String name, Object v, List<Object> args, Map<String, Object> kwargs) {
         switch (name) {
             case "tojson": {
-                Object[] a = bind(name, args, kwargs, "ensure_ascii", false, "indent", null, "separators", null,
+                Object[] a = Args.bind(name, args, kwargs, "ensure_ascii", false, "indent", null, "separators", null,
                         "sort_keys", false);
                 return Json.dumps(v, Py.truthy(a[0]), a[1], a[2], Py.truthy(a[3]));
             }
             case "length":
             case "count":
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 return (long) Py.len(v);
             case "string":
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 return Py.str(v);
             case "safe":
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 return v instanceof String ? v : Py.str(v);
             case "e":
             case "escape":
             case "forceescape":
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 return escapeHtml(Py.str(v));
             case "trim":
-                return PyStrings.strip(Py.str(v), optStr(bind(name, args, kwargs, "chars", null)[0]));
+                return PyStrings.strip(Py.str(v), optStr(Args.bind(name, args, kwargs, "chars", null)[0]));
             case "lower":
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 return PyStrings.lower(Py.str(v));
             case "upper":
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 return PyStrings.upper(Py.str(v));
             case "title":
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 return PyStrings.title(Py.str(v));
             case "capitalize":
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 return PyStrings.capitalize(Py.str(v));
             case "replace": {
-                Object[] a = bind(name, args, kwargs, "old", Args.REQUIRED, "new", Args.REQUIRED, "count", null);
+                Object[] a = Args.bind(name, args, kwargs, "old", Args.REQUIRED, "new", Args.REQUIRED, "count", null);
                 return PyStrings.replace(Py.str(v), Py.str(a[0]), Py.str(a[1]),
                         a[2] == null ? -1 : Py.index(a[2], "count"));
             }
             case "d":
             case "default": {
-                Object[] a = bind(name, args, kwargs, "default_value", "", "boolean", false);
+                Object[] a = Args.bind(name, args, kwargs, "default_value", "", "boolean", false);
                 if (v instanceof Undefined || (Py.truthy(a[1]) && !Py.truthy(v))) return a[0];
                 return v;
             }
             case "first": {
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 List<Object> items = Py.iterate(v);
                 return items.isEmpty() ? Undefined.of("No first item, sequence was empty.") : items.get(0);
             }
             case "last": {
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 if (!(v instanceof String || v instanceof List || v instanceof Map || v instanceof Undefined)) {
                     throw TemplateException.type("'" + Py.typeName(v) + "' object is not reversible");
                 }
@@ -102,7 +92,7 @@ final class Filters {
                 return items.isEmpty() ? Undefined.of("No last item, sequence was empty.") : items.get(items.size() - 1);
             }
             case "join": {
-                Object[] a = bind(name, args, kwargs, "d", "", "attribute", null);
+                Object[] a = Args.bind(name, args, kwargs, "d", "", "attribute", null);
                 List<Object> items = Py.iterate(v);
                 StringBuilder out = new StringBuilder();
                 String sep = Py.str(a[0]);
@@ -114,10 +104,10 @@ final class Filters {
                 return out.toString();
             }
             case "list":
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 return Py.iterate(v);
             case "items": {
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 if (v instanceof Undefined) return new ArrayList<>();
                 if (!(v instanceof Map<?, ?> m)) throw TemplateException.type("Can only get item pairs from a mapping.");
                 List<Object> out = new ArrayList<>();
@@ -125,32 +115,32 @@ final class Filters {
                 return out;
             }
             case "int": {
-                Object[] a = bind(name, args, kwargs, "default", 0L, "base", 10L);
+                Object[] a = Args.bind(name, args, kwargs, "default", 0L, "base", 10L);
                 return toInt(v, a[0], Py.index(a[1], "base"));
             }
             case "float": {
-                Object[] a = bind(name, args, kwargs, "default", 0.0);
+                Object[] a = Args.bind(name, args, kwargs, "default", 0.0);
                 return toFloat(v, a[0]);
             }
             case "abs": {
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 if (Py.isIntLike(v)) return Py.normalize(Py.toBig(v).abs());
                 if (Py.isFloat(v)) return Math.abs(Py.toDouble(v));
                 throw TemplateException.type("bad operand type for abs(): '" + Py.typeName(v) + "'");
             }
             case "round": {
-                Object[] a = bind(name, args, kwargs, "precision", 0L, "method", "common");
+                Object[] a = Args.bind(name, args, kwargs, "precision", 0L, "method", "common");
                 return round(v, Py.index(a[0], "precision"), Py.str(a[1]));
             }
             case "reverse": {
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 if (v instanceof String s) return PyStrings.slice(s, null, null, -1L);
                 List<Object> items = Py.iterate(v);
                 Collections.reverse(items);
                 return items;
             }
             case "sort": {
-                Object[] a = bind(name, args, kwargs, "reverse", false, "case_sensitive", false, "attribute", null);
+                Object[] a = Args.bind(name, args, kwargs, "reverse", false, "case_sensitive", false, "attribute", null);
                 List<Object> items = Py.iterate(v);
                 Comparator<Object> order = (x, y) -> Py.compare(sortKey(interp, x, a[2], a[1]),
                         sortKey(interp, y, a[2], a[1]), "<");
@@ -158,7 +148,7 @@ final class Filters {
                 return items;
             }
             case "dictsort": {
-                Object[] a = bind(name, args, kwargs, "case_sensitive", false, "by", "key", "reverse", false);
+                Object[] a = Args.bind(name, args, kwargs, "case_sensitive", false, "by", "key", "reverse", false);
                 if (!(v instanceof Map<?, ?> m)) throw TemplateException.type("You can only sort by either \"key\" or \"value\"");
                 int pos = switch (Py.str(a[1])) {
                     case "key" -> 0;
@@ -173,7 +163,7 @@ final class Filters {
                 return items;
             }
             case "unique": {
-                Object[] a = bind(name, args, kwargs, "case_sensitive", false, "attribute", null);
+                Object[] a = Args.bind(name, args, kwargs, "case_sensitive", false, "attribute", null);
                 List<Object> out = new ArrayList<>();
                 List<Object> seen = new ArrayList<>();
                 for (Object item : Py.iterate(v)) {
@@ -187,7 +177,7 @@ final class Filters {
             }
             case "min":
             case "max": {
-                Object[] a = bind(name, args, kwargs, "case_sensitive", false, "attribute", null);
+                Object[] a = Args.bind(name, args, kwargs, "case_sensitive", false, "attribute", null);
                 List<Object> items = Py.iterate(v);
                 if (items.isEmpty()) return Undefined.of("No aggregated item, sequence was empty.");
                 Object best = items.get(0);
@@ -198,7 +188,7 @@ final class Filters {
                 return best;
             }
             case "sum": {
-                Object[] a = bind(name, args, kwargs, "attribute", null, "start", 0L);
+                Object[] a = Args.bind(name, args, kwargs, "attribute", null, "start", 0L);
                 Object total = a[1];
                 for (Object item : Py.iterate(v)) total = Py.add(total, a[0] == null ? item : attribute(interp, item, a[0]));
                 return total;
@@ -211,11 +201,11 @@ final class Filters {
             case "rejectattr":
                 return select(interp, name, v, args, kwargs);
             case "attr": {
-                Object[] a = bind(name, args, kwargs, "name", Args.REQUIRED);
+                Object[] a = Args.bind(name, args, kwargs, "name", Args.REQUIRED);
                 return interp.getAttr(v, Py.str(a[0]));
             }
             case "batch": {
-                Object[] a = bind(name, args, kwargs, "linecount", Args.REQUIRED, "fill_with", null);
+                Object[] a = Args.bind(name, args, kwargs, "linecount", Args.REQUIRED, "fill_with", null);
                 int size = Py.index(a[0], "linecount");
                 if (size <= 0) throw TemplateException.value("linecount must be positive");
                 List<Object> out = new ArrayList<>();
@@ -234,11 +224,11 @@ final class Filters {
                 return out;
             }
             case "center": {
-                Object[] a = bind(name, args, kwargs, "width", 80L);
+                Object[] a = Args.bind(name, args, kwargs, "width", 80L);
                 return Methods.bind(Py.str(v), "center").call(interp, List.of(a[0]), Map.of());
             }
             case "indent": {
-                Object[] a = bind(name, args, kwargs, "width", 4L, "first", false, "blank", false);
+                Object[] a = Args.bind(name, args, kwargs, "width", 4L, "first", false, "blank", false);
                 return indent(Py.str(v), a[0], Py.truthy(a[1]), Py.truthy(a[2]));
             }
             case "format":
@@ -247,12 +237,12 @@ final class Filters {
                 }
                 return PyStrings.percentFormat(Py.str(v), kwargs.isEmpty() ? new PyTuple(args) : kwargs);
             case "truncate": {
-                Object[] a = bind(name, args, kwargs, "length", 255L, "killwords", false, "end", "...", "leeway", null);
+                Object[] a = Args.bind(name, args, kwargs, "length", 255L, "killwords", false, "end", "...", "leeway", null);
                 return truncate(Py.str(v), Py.index(a[0], "length"), Py.truthy(a[1]), Py.str(a[2]),
                         a[3] == null ? 5 : Py.index(a[3], "leeway"));
             }
             case "wordcount": {
-                bind(name, args, kwargs);
+                Args.bind(name, args, kwargs);
                 Matcher m = Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS).matcher(Py.str(v));
                 long n = 0;
                 while (m.find()) n++;

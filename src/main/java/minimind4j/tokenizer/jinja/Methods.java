@@ -34,7 +34,7 @@ final class Methods {
     }
 
     /** {@code obj.name} when it names a method of obj's Python type, else null. */
-    static JinjaCallable bind(Object obj, String name) {
+    static JinjaCallable Args.bind(Object obj, String name) {
         boolean known = obj instanceof String ? STR.contains(name)
                 : obj instanceof Map ? DICT.contains(name) || DICT_MUTATING.contains(name)
                 : obj instanceof List ? LIST.contains(name) || (!(obj instanceof PyTuple) && LIST_MUTATING.contains(name))
@@ -52,16 +52,6 @@ final class Methods {
     private static TemplateException unsafe(Object obj, String name) {
         return new TemplateException(TemplateException.Kind.SECURITY, 0,
                 "access to attribute '" + name + "' of '" + Py.typeName(obj) + "' object is unsafe.");
-    }
-
-    private static Object[] bind(String fn, List<Object> args, Map<String, Object> kwargs, Object... namesAndDefaults) {
-        List<String> names = new ArrayList<>();
-        Object[] defaults = new Object[namesAndDefaults.length / 2];
-        for (int i = 0; i < namesAndDefaults.length; i += 2) {
-            names.add((String) namesAndDefaults[i]);
-            defaults[i / 2] = namesAndDefaults[i + 1];
-        }
-        return Args.bind(fn, names, defaults, args, kwargs);
     }
 
     private static String strArg(String fn, Object v) {
@@ -83,7 +73,7 @@ final class Methods {
         switch (name) {
             case "startswith":
             case "endswith": {
-                Object[] a = bind(name, args, kwargs, "prefix", Args.REQUIRED, "start", null, "end", null);
+                Object[] a = Args.bind(name, args, kwargs, "prefix", Args.REQUIRED, "start", null, "end", null);
                 String part = a[1] == null && a[2] == null ? s : PyStrings.slice(s, a[1], a[2], null);
                 List<Object> options = a[0] instanceof PyTuple t ? t : List.of(a[0]);
                 for (Object o : options) {
@@ -97,20 +87,20 @@ final class Methods {
             }
             case "split":
             case "rsplit": {
-                Object[] a = bind(name, args, kwargs, "sep", null, "maxsplit", -1L);
+                Object[] a = Args.bind(name, args, kwargs, "sep", null, "maxsplit", -1L);
                 String sep = optStr(name, a[0]);
                 return name.equals("split") ? PyStrings.split(s, sep, intArg(a[1])) : PyStrings.rsplit(s, sep, intArg(a[1]));
             }
             case "splitlines":
-                return PyStrings.splitlines(s, Py.truthy(bind(name, args, kwargs, "keepends", false)[0]));
+                return PyStrings.splitlines(s, Py.truthy(Args.bind(name, args, kwargs, "keepends", false)[0]));
             case "strip":
-                return PyStrings.strip(s, optStr(name, bind(name, args, kwargs, "chars", null)[0]));
+                return PyStrings.strip(s, optStr(name, Args.bind(name, args, kwargs, "chars", null)[0]));
             case "lstrip":
-                return PyStrings.lstrip(s, optStr(name, bind(name, args, kwargs, "chars", null)[0]));
+                return PyStrings.lstrip(s, optStr(name, Args.bind(name, args, kwargs, "chars", null)[0]));
             case "rstrip":
-                return PyStrings.rstrip(s, optStr(name, bind(name, args, kwargs, "chars", null)[0]));
+                return PyStrings.rstrip(s, optStr(name, Args.bind(name, args, kwargs, "chars", null)[0]));
             case "replace": {
-                Object[] a = bind(name, args, kwargs, "old", Args.REQUIRED, "new", Args.REQUIRED, "count", -1L);
+                Object[] a = Args.bind(name, args, kwargs, "old", Args.REQUIRED, "new", Args.REQUIRED, "count", -1L);
                 return PyStrings.replace(s, strArg(name, a[0]), strArg(name, a[1]), intArg(a[2]));
             }
             case "lower":
@@ -134,13 +124,13 @@ final class Methods {
             case "format":
                 return PyStrings.format(s, args, kwargs);
             case "format_map": {
-                Object m = bind(name, args, kwargs, "mapping", Args.REQUIRED)[0];
+                Object m = Args.bind(name, args, kwargs, "mapping", Args.REQUIRED)[0];
                 Map<String, Object> values = new LinkedHashMap<>();
                 if (m instanceof Map<?, ?> map) map.forEach((k, v) -> values.put(String.valueOf(k), v));
                 return PyStrings.format(s, List.of(), values);
             }
             case "join": {
-                Object iterable = bind(name, args, kwargs, "iterable", Args.REQUIRED)[0];
+                Object iterable = Args.bind(name, args, kwargs, "iterable", Args.REQUIRED)[0];
                 StringBuilder out = new StringBuilder();
                 List<Object> items = Py.iterate(iterable);
                 for (int i = 0; i < items.size(); i++) {
@@ -158,7 +148,7 @@ final class Methods {
             case "index":
             case "rindex":
             case "count": {
-                Object[] a = bind(name, args, kwargs, "sub", Args.REQUIRED, "start", null, "end", null);
+                Object[] a = Args.bind(name, args, kwargs, "sub", Args.REQUIRED, "start", null, "end", null);
                 String sub = strArg(name, a[0]);
                 int[] range = PyStrings.sliceIndices(Py.len(s), a[1], a[2], null);
                 int from = Math.min(range[0], range[1]);
@@ -210,7 +200,7 @@ final class Methods {
             case "center":
             case "ljust":
             case "rjust": {
-                Object[] a = bind(name, args, kwargs, "width", Args.REQUIRED, "fillchar", " ");
+                Object[] a = Args.bind(name, args, kwargs, "width", Args.REQUIRED, "fillchar", " ");
                 String fill = strArg(name, a[1]);
                 if (fill.codePointCount(0, fill.length()) != 1) {
                     throw TemplateException.type("The fill character must be exactly one character long");
@@ -225,7 +215,7 @@ final class Methods {
                 return fill.repeat(left) + s + fill.repeat(total - left);
             }
             case "zfill": {
-                int width = intArg(bind(name, args, kwargs, "width", Args.REQUIRED)[0]);
+                int width = intArg(Args.bind(name, args, kwargs, "width", Args.REQUIRED)[0]);
                 int n = Py.len(s);
                 if (width <= n) return s;
                 String zeros = "0".repeat(width - n);
@@ -234,22 +224,22 @@ final class Methods {
             }
             case "partition":
             case "rpartition": {
-                String sep = strArg(name, bind(name, args, kwargs, "sep", Args.REQUIRED)[0]);
+                String sep = strArg(name, Args.bind(name, args, kwargs, "sep", Args.REQUIRED)[0]);
                 if (sep.isEmpty()) throw TemplateException.value("empty separator");
                 int at = name.equals("partition") ? s.indexOf(sep) : s.lastIndexOf(sep);
                 if (at < 0) return name.equals("partition") ? PyTuple.of(s, "", "") : PyTuple.of("", "", s);
                 return PyTuple.of(s.substring(0, at), sep, s.substring(at + sep.length()));
             }
             case "removeprefix": {
-                String p = strArg(name, bind(name, args, kwargs, "prefix", Args.REQUIRED)[0]);
+                String p = strArg(name, Args.bind(name, args, kwargs, "prefix", Args.REQUIRED)[0]);
                 return s.startsWith(p) ? s.substring(p.length()) : s;
             }
             case "removesuffix": {
-                String p = strArg(name, bind(name, args, kwargs, "suffix", Args.REQUIRED)[0]);
+                String p = strArg(name, Args.bind(name, args, kwargs, "suffix", Args.REQUIRED)[0]);
                 return !p.isEmpty() && s.endsWith(p) ? s.substring(0, s.length() - p.length()) : s;
             }
             case "expandtabs": {
-                int size = intArg(bind(name, args, kwargs, "tabsize", 8L)[0]);
+                int size = intArg(Args.bind(name, args, kwargs, "tabsize", 8L)[0]);
                 StringBuilder out = new StringBuilder();
                 int column = 0;
                 for (int cp : PyStrings.codePoints(s)) {
@@ -292,7 +282,7 @@ final class Methods {
                 Args.none(name, args, kwargs);
                 return new ArrayList<Object>(m.values());
             case "get": {
-                Object[] a = bind(name, args, kwargs, "key", Args.REQUIRED, "default", null);
+                Object[] a = Args.bind(name, args, kwargs, "key", Args.REQUIRED, "default", null);
                 Object key = Py.findKey(m, a[0]);
                 return Py.hasKey(m, a[0]) ? m.get(key) : a[1];
             }
@@ -309,12 +299,12 @@ final class Methods {
     private static Object list(List<?> l, String name, List<Object> args, Map<String, Object> kwargs) {
         switch (name) {
             case "index": {
-                Object x = bind(name, args, kwargs, "value", Args.REQUIRED)[0];
+                Object x = Args.bind(name, args, kwargs, "value", Args.REQUIRED)[0];
                 for (int i = 0; i < l.size(); i++) if (Py.eq(l.get(i), x)) return (long) i;
                 throw TemplateException.value(Py.repr(x) + " is not in list");
             }
             case "count": {
-                Object x = bind(name, args, kwargs, "value", Args.REQUIRED)[0];
+                Object x = Args.bind(name, args, kwargs, "value", Args.REQUIRED)[0];
                 return l.stream().filter(o -> Py.eq(o, x)).count();
             }
             case "copy":
