@@ -34,7 +34,7 @@ final class Methods {
     }
 
     /** {@code obj.name} when it names a method of obj's Python type, else null. */
-    static JinjaCallable Args.bind(Object obj, String name) {
+    static JinjaCallable bind(Object obj, String name) {
         boolean known = obj instanceof String ? STR.contains(name)
                 : obj instanceof Map ? DICT.contains(name) || DICT_MUTATING.contains(name)
                 : obj instanceof List ? LIST.contains(name) || (!(obj instanceof PyTuple) && LIST_MUTATING.contains(name))
