@@ -92,7 +92,7 @@ class DistributedTest {
         // Adam normalises each update, so a gradient differing only in summation order can still move a parameter
         // whose gradient is ~1e-9 a little differently; a missing or wrong allreduce moves most of them
         assertTrue(off < total / 1000, off + " of " + total + " weights differ by more than 1e-5 (max " + maxDiff + ")");
-        assertTrue(maxDiff < 4e-3, "max difference " + maxDiff);
+        assertTrue(maxDiff < 1e-4, "max difference " + maxDiff); // seen: 2e-6; a missing average moves weights by ~lr = 1e-3
         // rank 0 alone writes the metrics: one header, one row per logged step (4 steps, the last logged)
         List<String> csv = Files.readAllLines(two.resolve("pretrain_32_metrics.csv"));
         assertEquals(1, csv.stream().filter(l -> l.startsWith("epoch")).count());
