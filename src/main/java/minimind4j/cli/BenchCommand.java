@@ -168,7 +168,7 @@ public final class BenchCommand implements Callable<Integer> {
      */
     private int scaling(ModelConfig c) throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
-        Torch.setThreads(threads != null ? threads : cores);
+        Torch.setThreads(threads != null ? threads : Torch.defaultThreads());
         List<Sample> samples = synthetic(c, batchSize * (steps + 1), maxSeqLen, 7);
         say("one process, %d threads, batch %d:", Torch.threads(), batchSize);
         Map<String, Object> one = runMode(c, samples, true, Double.NaN, Distributed.single());
