@@ -1,9 +1,11 @@
 package minimind4j.checkpoint;
 
 import minimind4j.cli.UserError;
+import minimind4j.engine.Precision;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
 
@@ -17,8 +19,8 @@ import java.util.Map;
 /**
  * The resume checkpoint ({@code {save_dir}/{weight}_{hidden}[_moe]_resume.pth}): a torch.save dict like MiniMind's
  * lm_checkpoint, holding the model in fp32 (not fp16, so a resumed run continues from the exact weights), the
- * optimizer state, epoch, step, world size and seed. Every other source of randomness here is a pure function of
- * (seed, epoch, sample), so nothing else is needed for a resumed run to retrace an uninterrupted one.
+ * optimizer state, epoch, step, world size, seed and (float16 runs) the loss scaler's state. Every other source of
+ * randomness here is a pure function of (seed, epoch, sample), so nothing else is needed for a resumed run to retrace an uninterrupted one.
  *
  * <p>The optimizer state is libtorch's own AdamW archive, kept as a uint8 tensor under {@code optimizer.libtorch_adamw}:
  * MiniMind's Python optimizer state dict cannot be produced through the Java mapping, which exposes no per-parameter
@@ -27,7 +29,8 @@ import java.util.Map;
 public final class ResumeCheckpoint {
     private ResumeCheckpoint() {}
 
-    public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed) {
+    /** {@code scaler} is the float16 loss scaler's state dict (empty when there is none). */
+    public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed, Map<String, Object> scaler) {
         LinkedHashMap<String, Object> root = new LinkedHashMap<>();
         root.put("model", Weights.hostStateDict(model, DType.F32));
         LinkedHashMap<String, Object> optimizer = new LinkedHashMap<>();
@@ -37,6 +40,7 @@ public final class ResumeCheckpoint {
         root.put("step", (long) step);
         root.put("world_size", (long) worldSize);
         root.put("seed", seed);
+        if (!scaler.isEmpty()) root.put("scaler", new LinkedHashMap<>(scaler));
         root.put("format", "minimind4j-resume-1");
         try {
             Pth.write(path, root);
@@ -65,15 +69,17 @@ public final class ResumeCheckpoint {
     }
 
     /** What a resume checkpoint restores. */
-    public record State(MiniMindLM model, int epoch, int step, int savedWorldSize, long seed, byte[] optimizer) {
-        public void loadOptimizer(AdamW opt) {
+    public record State(MiniMindLM model, int epoch, int step, int savedWorldSize, long seed, byte[] optimizer, Map<?, ?> scaler) {
+        /** Restores the optimizer state onto the run's device (the archive holds CPU tensors). */
+        public void loadOptimizer(AdamW opt, Precision precision) {
             if (optimizer == null) return;
             try {
                 Path tmp = Files.createTempFile("minimind4j-optim", ".pt");
                 try {
                     Files.write(tmp, optimizer);
                     InputArchive a = new InputArchive();
-                    a.load_from(tmp.toString());
+                    // always mapped: a file written on a GPU must also resume on a CPU-only machine
+                    a.load_from(tmp.toString(), new DeviceOptional(precision.device()));
                     opt.load(a);
                 } finally {
                     Files.deleteIfExists(tmp);
@@ -115,7 +121,8 @@ public final class ResumeCheckpoint {
         long seed = root.get("seed") == null ? 42 : number(root.get("seed"));
         byte[] optBytes = null;
         if (root.get("optimizer") instanceof Map<?, ?> opt && opt.get("libtorch_adamw") instanceof HostTensor h) optBytes = h.toByteArray();
-        return new State(m, epoch, step, saved, seed, optBytes);
+        Map<?, ?> scaler = root.get("scaler") instanceof Map<?, ?> sc ? sc : null;
+        return new State(m, epoch, step, saved, seed, optBytes, scaler);
     }
 
     private static long number(Object o) {

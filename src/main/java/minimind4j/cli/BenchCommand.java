@@ -18,6 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import minimind4j.engine.Precision;
 import minimind4j.train.Distributed;
 
 import java.nio.file.Files;
@@ -59,6 +60,13 @@ public final class BenchCommand implements Callable<Integer> {
     DistributedFlags d = new DistributedFlags();
     @Option(names = {"--leak_steps", "--leak-steps"}, defaultValue = "0", description = "Also run N extra fast-mode steps and report RSS growth (leak check)")
     int leakSteps;
+    @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
+    String device;
+    @Option(names = "--dtype", defaultValue = "bfloat16", description = "Autocast precision on CUDA, as in training (default: bfloat16; CPU: float32)")
+    String dtype;
+
+    /** The device and precision of every measurement, as a training run with the same flags would use. */
+    private Precision precision = Precision.cpu();
 
     /** Where a distributed bench's rank 0 leaves its numbers for the launching process. */
     static final String RESULT_ENV = "MINIMIND_BENCH_RESULT";
@@ -66,14 +74,17 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelConfig c = model.resolve();
+        precision = Precision.resolve(device, dtype, false, DistributedFlags.localRank());
         if (d.launches()) return scaling(c);
         if (System.getenv("RANK") != null && !"1".equals(System.getenv("WORLD_SIZE"))) return worker(c);
         Torch.setThreads(threads != null ? threads : Torch.defaultThreads());
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("config", Map.of("hidden_size", c.hiddenSize(), "num_hidden_layers", c.numHiddenLayers(), "vocab_size", c.vocabSize(),
-                "batch_size", batchSize, "max_seq_len", maxSeqLen, "threads", Torch.threads(), "parameters", MiniMindLM.parameterCount(c)));
+                "batch_size", batchSize, "max_seq_len", maxSeqLen, "threads", Torch.threads(), "parameters", MiniMindLM.parameterCount(c),
+                "device", precision.describe()));
+        say("device: %s", precision.describe());
         List<Sample> samples = synthetic(c, batchSize * (steps + 1), maxSeqLen, 7);
-        double gemm = gemmRate(c, batchSize * 120L);
+        double gemm = gemmRate(c, batchSize * 120L, precision);
         report.put("gemm_gflops", gemm / 1e9);
         say("(a) engine GEMM on the model's shapes (%d rows): %.1f GFLOP/s", batchSize * 120, gemm / 1e9);
         Map<String, Object> fast = null, mm = null;
@@ -134,15 +145,16 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** GEMM rate over the model's main shapes, weighted by their share of a step's FLOPs. */
-    static double gemmRate(ModelConfig c, long rows) {
+    static double gemmRate(ModelConfig c, long rows, Precision precision) {
+        ScalarType type = precision.autocast() != null ? precision.autocast() : ScalarType.Float;
         long h = c.hiddenSize(), kvd = (long) c.numKeyValueHeads() * c.headDim(), i = c.intermediateSize();
         long[][] shapes = {{h, h}, {h, kvd}, {h, i}, {i, h}, {h, c.vocabSize()}};
         int[] count = {2, 2, 2, 1, 0};
         double flops = 0, secs = 0;
         try (PointerScope s = Torch.scope()) {
             for (int k = 0; k < shapes.length; k++) {
-                Tensor a = torch.randn(new long[]{rows, shapes[k][0]}, new TensorOptions(ScalarType.Float));
-                Tensor b = torch.randn(new long[]{shapes[k][0], shapes[k][1]}, new TensorOptions(ScalarType.Float));
+                Tensor a = precision.to(torch.randn(new long[]{rows, shapes[k][0]}, new TensorOptions(ScalarType.Float))).to(type);
+                Tensor b = precision.to(torch.randn(new long[]{shapes[k][0], shapes[k][1]}, new TensorOptions(ScalarType.Float))).to(type);
                 a.matmul(b);
                 int reps = 3;
                 long t0 = System.nanoTime();
@@ -198,7 +210,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** One rank of a distributed bench: its shard of the samples, gradients averaged every step. */
     private int worker(ModelConfig c) throws Exception {
         Torch.setThreads(threads != null ? threads : Torch.defaultThreads());
-        try (Distributed dist = d.join()) {
+        try (Distributed dist = d.join(precision)) {
             int world = dist.worldSize();
             List<Sample> all = synthetic(c, batchSize * world * (steps + 1), maxSeqLen, 7);
             List<Sample> mine = new ArrayList<>();
@@ -224,25 +236,31 @@ public final class BenchCommand implements Callable<Integer> {
             batches.add(Batch.of(ordered.subList(i, i + batchSize), 0, fast ? 0 : maxSeqLen));
         double fwd = 0, bwd = 0, optim = 0, data = 0, comm = 0, flops = 0;
         long tokens = 0, supervised = 0, positions = 0;
-        try (MiniMindLM m = MiniMindLM.init(c, 1)) {
+        try (MiniMindLM m = MiniMindLM.init(c, 1).to(precision)) {
             AdamW opt = Torch.adamW(m.parameters(), 1e-4, 0.9, 0.999, 1e-8, 0.01);
             for (int s = 0; s < batches.size(); s++) {
                 Batch b = batches.get(s);
                 boolean timed = s > 0;
                 try (PointerScope scope = Torch.scope()) {
                     long t0 = System.nanoTime();
-                    Tensor ids = Torch.longs(b.ids(), b.rows(), b.cols()), labels = Torch.longs(b.labels(), b.rows(), b.cols());
+                    Tensor ids = precision.to(Torch.longs(b.ids(), b.rows(), b.cols())), labels = precision.to(Torch.longs(b.labels(), b.rows(), b.cols()));
                     long t1 = System.nanoTime();
-                    MiniMindLM.Loss l = fast ? m.loss(ids, labels) : m.lossFullLogits(ids, labels);
+                    MiniMindLM.Loss l;
+                    try (Precision.Region autocast = precision.autocastRegion()) {
+                        l = fast ? m.loss(ids, labels) : m.lossFullLogits(ids, labels);
+                    }
                     l.total().item_double();
                     long t2 = System.nanoTime();
                     l.total().backward();
+                    sync();
                     long t3 = System.nanoTime();
                     dist.averageGradients(m);
+                    sync();
                     long t3b = System.nanoTime();
                     torch.clip_grad_norm_(m.parameters(), 1.0);
                     opt.step();
                     opt.zero_grad(true);
+                    sync();
                     long t4 = System.nanoTime();
                     if (timed) {
                         data += (t1 - t0) / 1e9;
@@ -280,6 +298,11 @@ public final class BenchCommand implements Callable<Integer> {
                 100 * (1 - (double) tokens / positions), 100 * fwd / total, 100 * bwd / total, 100 * optim / total, 100 * data / total,
                 comm > 0 ? String.format(Locale.ROOT, ", allreduce %.0f%%", 100 * comm / total) : "");
         return r;
+    }
+
+    /** Waits for queued CUDA work, so a timer read after it measures the work and not its launch. */
+    private void sync() {
+        if (precision.cuda()) torch.cuda_synchronize();
     }
 
     private Map<String, Object> leakCheck(ModelConfig c, int n) {

@@ -1,7 +1,8 @@
 package minimind4j.cli;
 
+import minimind4j.engine.Precision;
 import minimind4j.train.Distributed;
-import minimind4j.train.GlooDistributed;
+import minimind4j.train.ProcessGroupDistributed;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
@@ -37,10 +38,20 @@ public final class DistributedFlags {
     }
 
     /** Joins the process group when launched as a worker; otherwise the single-process trivial group. */
-    Distributed join() {
+    Distributed join(Precision precision) {
+        if (localRank() < 0) return Distributed.single();
+        return ProcessGroupDistributed.fromEnvironment(System.getenv(), distTimeout * 1000L, precision);
+    }
+
+    /** LOCAL_RANK of a worker of a multi-process run (its CUDA device index), or -1 in a single-process run. */
+    static int localRank() {
         String ws = System.getenv("WORLD_SIZE");
-        if (System.getenv("RANK") == null || ws == null || ws.equals("1")) return Distributed.single();
-        return GlooDistributed.fromEnvironment(System.getenv(), distTimeout * 1000L);
+        if (System.getenv("RANK") == null || ws == null || ws.trim().equals("1")) return -1;
+        try {
+            return Integer.parseInt(System.getenv().getOrDefault("LOCAL_RANK", "0").trim());
+        } catch (NumberFormatException e) {
+            throw new UserError("LOCAL_RANK=" + System.getenv("LOCAL_RANK") + " is not a number");
+        }
     }
 
     /** Starts the workers of this node and waits for them; the exit code is the first failure's, else 0. */

@@ -6,6 +6,7 @@ import minimind4j.data.JsonlIndex;
 import minimind4j.data.PretrainDataset;
 import minimind4j.data.SftDataset;
 import minimind4j.data.TokenDataset;
+import minimind4j.engine.Precision;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
@@ -40,6 +41,10 @@ public final class EvalCommand implements Callable<Integer> {
     String stage;
     @Option(names = {"--num_attention_heads", "--num-attention-heads"}, defaultValue = "8", description = "Heads, when the file cannot tell (default: 8)")
     int heads;
+    @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
+    String device;
+    @Option(names = "--dtype", defaultValue = "float32", description = "Autocast precision on CUDA: bfloat16, float16 or float32 (default: float32)")
+    String dtype;
     @Option(names = "--json", description = "Print one JSON object")
     boolean json;
     @Option(names = {"--strict_data", "--strict-data"}, description = "Stop at the first bad line")
@@ -47,6 +52,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Precision precision = Precision.resolve(device, dtype, false, -1);
         Map<String, HostTensor> sd = Weights.read(weight);
         ModelConfig c = Weights.inferConfig(sd, heads);
         String st = stage != null ? stage : detectStage(data);
@@ -55,10 +61,10 @@ public final class EvalCommand implements Callable<Integer> {
         long tokens = 0;
         int samples;
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath);
-             MiniMindLM model = Weights.load(weight, c, true, null);
+             MiniMindLM model = Weights.load(weight, c, true, null).to(precision);
              TokenDataset ds = open(st, tok)) {
             samples = ds.size();
-            Evaluation.Total t = Evaluation.run(model, ds, batchSize, 0);
+            Evaluation.Total t = Evaluation.run(model, ds, batchSize, 0, precision);
             sum = t.lossSum();
             tokens = t.tokens();
         }

@@ -1,5 +1,6 @@
 package minimind4j.cli;
 
+import minimind4j.engine.Precision;
 import minimind4j.model.ModelConfig;
 import minimind4j.train.Distributed;
 import minimind4j.train.TrainOptions;
@@ -42,8 +43,9 @@ abstract class TrainCommand implements Callable<Integer> {
                 TrainFlags.or(f.epochs, dm ? demo.epochs() : s.epochs()),
                 TrainFlags.or(f.batchSize, dm ? demo.batchSize() : s.batchSize()),
                 TrainFlags.or(f.learningRate, dm ? demo.learningRate() : s.learningRate()),
-                TrainFlags.or(f.device, "cpu"),
+                f.device,  // null: MiniMind's default, cuda:0 when there is one
                 TrainFlags.or(f.dtype, "bfloat16"),
+                f.cpuAutocast,
                 TrainFlags.or(f.accumulationSteps, dm ? 1 : s.accumulationSteps()),
                 TrainFlags.or(f.gradClip, 1.0),
                 TrainFlags.or(f.logInterval, dm ? demo.logInterval() : 100),
@@ -76,11 +78,13 @@ abstract class TrainCommand implements Callable<Integer> {
         }
         ModelConfig config = demo != null && !m.anyGiven() ? demo.model() : m.resolve();
         TrainOptions o = options(s, demo);
+        // before anything is written or launched: a bad --device/--dtype is the user's first error to see
+        Precision precision = Precision.resolve(o.device(), o.dtype(), o.cpuAutocast(), DistributedFlags.localRank());
         if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir());
         if (d.launches()) return d.launch(spec, Math.max(1, Runtime.getRuntime().availableProcessors() / d.nprocPerNode));
         PrintStream out = System.out;
-        try (Distributed dist = d.join()) {
-            Trainer t = new Trainer(o, config, out, dist);
+        try (Distributed dist = d.join(precision)) {
+            Trainer t = new Trainer(o, config, precision, out, dist);
             Trainer.Result r = t.run();
             if (dist.isMain()) {
                 out.printf(Locale.ROOT, "done: %d steps in %s, last loss %.4f; weights %s%n", r.stepsRun(),

@@ -19,10 +19,12 @@ public final class TrainFlags {
     Integer batchSize;
     @Option(names = {"--learning_rate", "--learning-rate"}, description = "Peak learning rate, cosine down to 10%% (default: 1e-6; pretrain: 5e-4)")
     Double learningRate;
-    @Option(names = "--device", description = "cpu or cuda:N (default: cpu)")
+    @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
-    @Option(names = "--dtype", description = "bfloat16, float16 or float32; CPU always trains in float32")
+    @Option(names = "--dtype", description = "CUDA autocast precision: bfloat16, float16 (with loss scaling) or float32 (default: bfloat16); CPU trains in float32 unless --cpu_autocast")
     String dtype;
+    @Option(names = {"--cpu_autocast", "--cpu-autocast"}, description = "Apply --dtype autocast on CPU too (fast only on CPUs with native bf16, e.g. AMX)")
+    boolean cpuAutocast;
     @Option(names = {"--num_workers", "--num-workers"}, description = "Accepted for MiniMind compatibility; data is prepared on one background thread", hidden = true)
     Integer numWorkers;
     @Option(names = {"--accumulation_steps", "--accumulation-steps"}, description = "Gradient accumulation steps (default: 1; pretrain: 8)")

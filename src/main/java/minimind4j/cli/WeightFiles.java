@@ -2,6 +2,8 @@ package minimind4j.cli;
 
 import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Weights;
+import minimind4j.engine.Precision;
+import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,6 +27,14 @@ final class WeightFiles {
     @Option(names = {"--num_threads", "--num-threads"}, defaultValue = "1",
             description = "Intra-op threads (default: 1; token-by-token decoding is ~3x slower with 2 on a 2-core machine)")
     int numThreads;
+
+    @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
+    String device;
+
+    /** The model moved to --device; decoding computes in fp32 (the weights are small, the steps tiny). */
+    MiniMindLM onDevice(MiniMindLM m) {
+        return m.to(Precision.resolve(device, "float32", false, -1));
+    }
 
     /** Applies the thread setting; decoding runs many tiny ops, where thread hand-offs cost more than they give. */
     void applyThreads() {

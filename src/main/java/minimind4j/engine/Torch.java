@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.CrossEntropyLossOptions;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -127,8 +128,28 @@ public final class Torch {
         return torch.cuda_is_available();
     }
 
+    public static int cudaDeviceCount() {
+        return torch.cuda_device_count();
+    }
+
     public static Device device(String name) {
         return new Device(name);
+    }
+
+    /** Options for a new tensor of {@code type} on the device of {@code like}. */
+    public static TensorOptions optionsLike(Tensor like, ScalarType type) {
+        return new TensorOptions(type).device(new DeviceOptional(like.device()));
+    }
+
+    /** Zeros of {@code type} on the device of {@code like}. */
+    public static Tensor zerosLike(Tensor like, ScalarType type, long... shape) {
+        return torch.zeros(shape, optionsLike(like, type));
+    }
+
+    /** Ids as a Long tensor on the device of {@code like}. */
+    public static Tensor longsLike(Tensor like, long[] data, long... shape) {
+        Tensor t = longs(data, shape);
+        return like.is_cuda() ? t.to(like.device(), ScalarType.Long) : t;
     }
 
     public static ScalarTypeOptional noType() {

@@ -46,7 +46,7 @@ public final class Generator {
                 try (PointerScope scope = Torch.scope()) {
                     long[] ids = new long[feed.length];
                     for (int i = 0; i < feed.length; i++) ids[i] = feed[i];
-                    MiniMindLM.Hidden h = model.forward(Torch.longs(ids, 1, ids.length), null, null, cache);
+                    MiniMindLM.Hidden h = model.forward(Torch.longsLike(model.anyParameter(), ids, 1, ids.length), null, null, cache);
                     Tensor last = h.states().narrow(1, feed.length - 1, 1);
                     logits = Torch.toFloats(model.logits(last));
                 }

@@ -1,5 +1,6 @@
 package minimind4j.model;
 
+import minimind4j.engine.Precision;
 import minimind4j.engine.Torch;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -28,8 +29,8 @@ public final class MiniMindLM implements AutoCloseable {
     private final ModelConfig config;
     private final LinkedHashMap<String, Tensor> params;
     /** Rotary tables [maxPositions, headDim]; like MiniMind's non-persistent buffers they are never saved. */
-    private final Tensor ropeCos;
-    private final Tensor ropeSin;
+    private Tensor ropeCos;
+    private Tensor ropeSin;
     private boolean training = true;
 
     private MiniMindLM(ModelConfig config, LinkedHashMap<String, Tensor> params) {
@@ -42,6 +43,31 @@ public final class MiniMindLM implements AutoCloseable {
     }
 
     public ModelConfig config() { return config; }
+
+    /**
+     * Moves parameters and rotary tables to the run's device (before an optimizer is made over them). Parameters
+     * stay fp32 leaves: the master copy that autocast reads in lower precision, as in MiniMind's scripts.
+     */
+    public MiniMindLM to(Precision precision) {
+        if (!precision.cuda()) return this;
+        org.bytedeco.pytorch.Device device = precision.device();
+        for (Map.Entry<String, Tensor> e : params.entrySet()) {
+            Tensor old = e.getValue();
+            Tensor moved = old.detach().to(device, ScalarType.Float).detach();
+            moved.set_requires_grad(true);
+            e.setValue(Torch.keep(moved));
+            Torch.free(old);
+        }
+        Tensor cos = Torch.keep(ropeCos.to(device, ScalarType.Float)), sin = Torch.keep(ropeSin.to(device, ScalarType.Float));
+        Torch.free(ropeCos);
+        Torch.free(ropeSin);
+        ropeCos = cos;
+        ropeSin = sin;
+        return this;
+    }
+
+    /** A tensor on the same device as the parameters: where inputs must go. */
+    public Tensor anyParameter() { return params.get(EMBED); }
 
     public void train(boolean on) { this.training = on; }
 
@@ -177,9 +203,12 @@ public final class MiniMindLM implements AutoCloseable {
         return new Tensor[]{cos, sin};
     }
 
+    /** MiniMind's RMSNorm: computed in fp32 whatever the input (it may be bf16 under autocast), cast back to it. */
     private static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
-        Tensor var = x.pow(Torch.scalar(2)).mean(new long[]{-1}, true, Torch.noType());
-        return x.mul(var.add(Torch.scalar(eps)).rsqrt()).mul(weight);
+        Tensor f = Torch.is(x, ScalarType.Float) ? x : x.to(ScalarType.Float);
+        Tensor var = f.pow(Torch.scalar(2)).mean(new long[]{-1}, true, Torch.noType());
+        Tensor y = f.mul(var.add(Torch.scalar(eps)).rsqrt()).mul(weight);
+        return Torch.is(x, ScalarType.Float) ? y : y.to(x.scalar_type());
     }
 
     private static Tensor rotateHalf(Tensor x) {
@@ -233,7 +262,7 @@ public final class MiniMindLM implements AutoCloseable {
             }
             Tensor o;
             if (allowed != null) o = Torch.attention(q, k, v, allowed);
-            else if (past > 0 && t > 1) o = Torch.attention(q, k, v, offsetCausalMask(t, past));
+            else if (past > 0 && t > 1) o = Torch.attention(q, k, v, offsetCausalMask(q, t, past));
             else o = Torch.attention(q, k, v, t > 1);
             o = o.transpose(1, 2).reshape(b, t, (long) h * d);
             x = x.add(Torch.linear(o, p(pre + "self_attn.o_proj.weight")));
@@ -248,13 +277,13 @@ public final class MiniMindLM implements AutoCloseable {
         }
         if (cache != null) cache.advance(t);
         x = rmsNorm(x, p("model.norm.weight"), config.rmsNormEps());
-        if (aux == null) aux = Torch.zeros(ScalarType.Float);
+        if (aux == null) aux = Torch.zerosLike(x, ScalarType.Float);
         return new Hidden(x, aux);
     }
 
     /** Queries at positions past..past+t-1 may see keys 0..their own position. */
-    private static Tensor offsetCausalMask(long t, long past) {
-        Tensor ones = torch.ones(new long[]{t, past + t}, new TensorOptions(ScalarType.Bool));
+    private static Tensor offsetCausalMask(Tensor like, long t, long past) {
+        Tensor ones = torch.ones(new long[]{t, past + t}, Torch.optionsLike(like, ScalarType.Bool));
         return torch.tril(ones, past);
     }
 
@@ -291,8 +320,8 @@ public final class MiniMindLM implements AutoCloseable {
         Tensor aux;
         if (training && config.auxLossAlpha() > 0) {
             if (config.seqAux()) {
-                Tensor ce = Torch.zeros(ScalarType.Float, b, e)
-                        .scatter_add(1, idx.view(b, -1), torch.ones(new long[]{b, t * k}, new TensorOptions(ScalarType.Float)))
+                Tensor ce = Torch.zerosLike(x, ScalarType.Float, b, e)
+                        .scatter_add(1, idx.view(b, -1), torch.ones(new long[]{b, t * k}, Torch.optionsLike(x, ScalarType.Float)))
                         .div(Torch.scalar((double) (t * k) / e));
                 aux = ce.mul(scores.view(b, t, e).mean(new long[]{1}, false, Torch.noType()))
                         .sum(new long[]{1}, false, Torch.noType()).mean().mul(Torch.scalar(config.auxLossAlpha()));
@@ -301,12 +330,12 @@ public final class MiniMindLM implements AutoCloseable {
                 aux = scores.mean(new long[]{0}, false, Torch.noType()).mul(ce.mul(Torch.scalar(e))).sum().mul(Torch.scalar(config.auxLossAlpha()));
             }
         } else {
-            aux = Torch.zeros(ScalarType.Float);
+            aux = Torch.zerosLike(x, ScalarType.Float);
         }
         Tensor flatIdx = idx.reshape(-1), flatW = w.reshape(-1);
         Tensor y = torch.zeros_like(flat);
         // slot j of the flattened [N, k] choice matrix belongs to token j / k
-        Tensor tokenOfSlot = torch.arange(Torch.scalar(flat.size(0)), new TensorOptions(ScalarType.Long))
+        Tensor tokenOfSlot = torch.arange(Torch.scalar(flat.size(0)), Torch.optionsLike(x, ScalarType.Long))
                 .unsqueeze(1).expand(flat.size(0), k).reshape(-1);
         for (int i = 0; i < e; i++) {
             Tensor slots = flatIdx.eq(Torch.scalar(i)).nonzero().squeeze(1);

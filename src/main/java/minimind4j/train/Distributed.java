@@ -4,7 +4,7 @@ import minimind4j.model.MiniMindLM;
 
 /**
  * What the training loop needs from data parallelism. The single-process run is the trivial case; a multi-process
- * run (see {@code minimind4j.train.GlooDistributed}) averages gradients across ranks over libtorch's c10d.
+ * run (see {@code minimind4j.train.ProcessGroupDistributed}) averages gradients across ranks over libtorch's c10d.
  */
 public interface Distributed extends AutoCloseable {
     int rank();

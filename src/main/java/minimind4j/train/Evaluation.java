@@ -2,6 +2,7 @@ package minimind4j.train;
 
 import minimind4j.data.Batch;
 import minimind4j.data.TokenDataset;
+import minimind4j.engine.Precision;
 import minimind4j.engine.Torch;
 import minimind4j.model.MiniMindLM;
 import org.bytedeco.javacpp.PointerScope;
@@ -16,7 +17,7 @@ public final class Evaluation {
         public double mean() { return tokens == 0 ? Double.NaN : lossSum / tokens; }
     }
 
-    public static Total run(MiniMindLM model, TokenDataset data, int batchSize, int padTo) {
+    public static Total run(MiniMindLM model, TokenDataset data, int batchSize, int padTo, Precision precision) {
         double sum = 0;
         long count = 0;
         boolean wasTraining = model.training();
@@ -25,8 +26,9 @@ public final class Evaluation {
              BatchLoader loader = new BatchLoader(new BatchPlan(data, batchSize, 0, false, 1, 0, 1), 0, data.padId(), padTo)) {
             for (Batch b; (b = loader.next()) != null; ) {
                 if (b.supervised() == 0) continue;
-                try (PointerScope step = Torch.scope()) {
-                    MiniMindLM.Loss l = model.loss(Torch.longs(b.ids(), b.rows(), b.cols()), Torch.longs(b.labels(), b.rows(), b.cols()));
+                try (PointerScope step = Torch.scope(); Precision.Region autocast = precision.autocastRegion()) {
+                    MiniMindLM.Loss l = model.loss(precision.to(Torch.longs(b.ids(), b.rows(), b.cols())),
+                            precision.to(Torch.longs(b.labels(), b.rows(), b.cols())));
                     sum += l.logitsLoss().item_double() * l.supervised();
                     count += l.supervised();
                 }

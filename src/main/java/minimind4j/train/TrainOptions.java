@@ -12,6 +12,7 @@ public record TrainOptions(
         double learningRate,
         String device,
         String dtype,
+        boolean cpuAutocast,
         int accumulationSteps,
         double gradClip,
         int logInterval,

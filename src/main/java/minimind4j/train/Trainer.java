@@ -8,6 +8,7 @@ import minimind4j.data.JsonlIndex;
 import minimind4j.data.PretrainDataset;
 import minimind4j.data.SftDataset;
 import minimind4j.data.TokenDataset;
+import minimind4j.engine.Precision;
 import minimind4j.engine.Torch;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
@@ -44,13 +45,15 @@ public final class Trainer {
 
     private final TrainOptions o;
     private final ModelConfig config;
+    private final Precision precision;
     private final PrintStream out;
     private final Distributed dist;
     private volatile boolean stopRequested;
 
-    public Trainer(TrainOptions o, ModelConfig config, PrintStream out, Distributed dist) {
+    public Trainer(TrainOptions o, ModelConfig config, Precision precision, PrintStream out, Distributed dist) {
         this.o = o;
         this.config = config;
+        this.precision = precision;
         this.out = out;
         this.dist = dist;
     }
@@ -75,7 +78,6 @@ public final class Trainer {
     public Result run() {
         progress = new Progress(out, dist.isMain() && System.console() != null && System.getenv("CI") == null);
         if (o.numThreads() > 0) Torch.setThreads(o.numThreads());
-        if (!o.device().equals("cpu")) throw new UserError("--device " + o.device() + ": this build trains on cpu only (CUDA needs the gpu Maven profile and a CUDA machine)");
         if (o.epochs() < 1 || o.batchSize() < 1 || o.accumulationSteps() < 1 || o.maxSeqLen() < 2)
             throw new UserError("--epochs, --batch_size, --accumulation_steps must be >= 1 and --max_seq_len >= 2");
         try {
@@ -122,13 +124,18 @@ public final class Trainer {
                 model = Weights.load(w, config, true, dist.isMain() ? out : null);
             }
         }
+        model.to(precision);
         dist.broadcastParameters(model);
-        log(String.format(Locale.ROOT, "model: %.3fM parameters, hidden %d, layers %d, heads %d/%d, vocab %d%s; data: %d samples from %s",
+        log(String.format(Locale.ROOT, "model: %.3fM parameters, hidden %d, layers %d, heads %d/%d, vocab %d%s; data: %d samples from %s; %s",
                 model.parameterCount() / 1e6, config.hiddenSize(), config.numHiddenLayers(), config.numAttentionHeads(),
-                config.numKeyValueHeads(), config.vocabSize(), config.useMoe() ? ", MoE" : "", data.size(), o.dataPath()));
+                config.numKeyValueHeads(), config.vocabSize(), config.useMoe() ? ", MoE" : "", data.size(), o.dataPath(), precision.describe()));
         TensorVector params = model.parameters();
         AdamW opt = Torch.adamW(params, o.learningRate(), 0.9, 0.999, 1e-8, 0.01);
-        if (resumed != null) resumed.loadOptimizer(opt);
+        GradScaler scaler = new GradScaler(precision.gradScaler());
+        if (resumed != null) {
+            resumed.loadOptimizer(opt, precision);
+            scaler.load(resumed.scaler());
+        }
 
         TokenDataset eval = o.evalData() == null ? null : openDataset(tok, o.evalData(), true);
         Metrics metrics = dist.isMain() ? new Metrics(o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_metrics.csv"), resumed != null) : null;
@@ -169,9 +176,12 @@ public final class Trainer {
                         opt.param_groups().get(0).options().set_lr(lr);
                         double loss, logitsLoss, aux;
                         try (PointerScope scope = Torch.scope()) {
-                            Tensor ids = Torch.longs(batch.ids(), batch.rows(), batch.cols());
-                            Tensor labels = Torch.longs(batch.labels(), batch.rows(), batch.cols());
-                            MiniMindLM.Loss l = model.loss(ids, labels);
+                            Tensor ids = precision.to(Torch.longs(batch.ids(), batch.rows(), batch.cols()));
+                            Tensor labels = precision.to(Torch.longs(batch.labels(), batch.rows(), batch.cols()));
+                            MiniMindLM.Loss l;
+                            try (Precision.Region autocast = precision.autocastRegion()) {
+                                l = model.loss(ids, labels);
+                            }
                             var poison = poisonLossAt;
                             if (poison != null && poison.test((long) epoch * iters + step))
                                 l = new MiniMindLM.Loss(l.total().mul(Torch.scalar(Double.NaN)), l.logitsLoss(), l.auxLoss(), l.supervised());
@@ -179,7 +189,7 @@ public final class Trainer {
                             logitsLoss = l.logitsLoss().item_double();
                             aux = l.auxLoss().item_double();
                             if (Double.isFinite(loss)) {
-                                l.total().div(Torch.scalar(o.accumulationSteps())).backward();
+                                scaler.scale(l.total().div(Torch.scalar(o.accumulationSteps()))).backward();
                                 nanStreak = 0;
                             } else {
                                 nanStreak++;
@@ -189,7 +199,7 @@ public final class Trainer {
                                     throw new UserError("the loss was NaN/inf for " + nanStreak + " steps in a row (epoch " + (epoch + 1) + ", step " + step
                                             + "); lower --learning_rate or check the data. Saved checkpoints hold no NaN weights.");
                             }
-                            if (step % o.accumulationSteps() == 0) optimizerStep(model, opt, params, epoch, step);
+                            if (step % o.accumulationSteps() == 0) optimizerStep(model, opt, params, scaler, epoch, step);
                         }
                         stepsRun++;
                         if (Double.isFinite(loss)) lastLoss = loss;
@@ -203,21 +213,22 @@ public final class Trainer {
                         boolean stopNow = dist.any(stopRequested) || (o.maxSteps() > 0 && stepsRun >= o.maxSteps());
                         Double evalLoss = null;
                         if (eval != null && o.evalInterval() > 0 && (step % o.evalInterval() == 0 || last)) {
-                            evalLoss = Evaluation.run(model, eval, o.batchSize(), padTo).mean();
+                            evalLoss = Evaluation.run(model, eval, o.batchSize(), padTo, precision).mean();
                         }
                         if (step % o.logInterval() == 0 || last || evalLoss != null) {
                             log(String.format(Locale.ROOT,
-                                    "Epoch:[%d/%d](%d/%d), loss: %.4f, logits_loss: %.4f, aux_loss: %.4f, lr: %.8f, %.0f tok/s, %.0f supervised tok/s, elapsed %s, ETA %s%s",
+                                    "Epoch:[%d/%d](%d/%d), loss: %.4f, logits_loss: %.4f, aux_loss: %.4f, lr: %.8f, %.0f tok/s, %.0f supervised tok/s, elapsed %s, ETA %s%s%s",
                                     epoch + 1, o.epochs(), step, iters, loss, logitsLoss, aux, lr, windowTokens / windowSec,
                                     windowSupervised / windowSec, Progress.duration(elapsedRun), Progress.duration(eta),
-                                    evalLoss == null ? "" : String.format(Locale.ROOT, ", eval_loss: %.4f", evalLoss)));
+                                    evalLoss == null ? "" : String.format(Locale.ROOT, ", eval_loss: %.4f", evalLoss),
+                                    scaler.enabled() ? String.format(Locale.ROOT, ", loss_scale: %.0f, overflow_skips: %d", scaler.scale(), overflowSkips) : ""));
                             if (metrics != null) metrics.log(epoch + 1, step, (long) epoch * iters + step, loss, logitsLoss, aux, lr,
                                     windowTokens / windowSec, windowSupervised / windowSec, elapsedRun, evalLoss);
                             windowTokens = windowSupervised = 0;
                             windowStart = System.nanoTime();
                         }
                         if (step % o.saveInterval() == 0 || last || stopNow) {
-                            savedWeights = save(model, opt, epoch, step);
+                            savedWeights = save(model, opt, scaler, epoch, step);
                         }
                         if (stopNow) {
                             interrupted = o.maxSteps() <= 0 || stepsRun < o.maxSteps();
@@ -228,7 +239,7 @@ public final class Trainer {
                 }
                 if (lastStep > skip && lastStep % o.accumulationSteps() != 0) {
                     try (PointerScope scope = Torch.scope()) {
-                        optimizerStep(model, opt, params, epoch, lastStep);
+                        optimizerStep(model, opt, params, scaler, epoch, lastStep);
                     }
                 }
             }
@@ -246,23 +257,30 @@ public final class Trainer {
         return new Result(savedWeights, resumePath(), stepsRun, lastLoss, interrupted, seconds);
     }
 
-    private void optimizerStep(MiniMindLM model, AdamW opt, TensorVector params, int epoch, int step) {
+    private long overflowSkips;
+
+    /**
+     * Average across ranks, unscale (float16), clip, step, zero — MiniMind's scaler.unscale_, clip_grad_norm_,
+     * scaler.step, scaler.update. The norm is non-finite exactly when some gradient element is, which is the check
+     * GradScaler makes before it skips a step.
+     */
+    private void optimizerStep(MiniMindLM model, AdamW opt, TensorVector params, GradScaler scaler, int epoch, int step) {
         dist.averageGradients(model);
+        scaler.unscale(params);
         double norm = torch.clip_grad_norm_(params, o.gradClip());
-        if (!Double.isFinite(norm)) {
-            log(String.format(Locale.ROOT, "epoch %d step %d: gradient norm is %s; skipped this update", epoch + 1, step, norm));
-            opt.zero_grad(true);
-            return;
-        }
-        opt.step();
+        boolean clean = Double.isFinite(norm);
+        if (clean) opt.step();
+        else if (scaler.enabled()) overflowSkips++;  // expected while the loss scale settles: no message per step
+        else log(String.format(Locale.ROOT, "epoch %d step %d: gradient norm is %s; skipped this update", epoch + 1, step, norm));
+        scaler.update(clean);
         opt.zero_grad(true);
     }
 
-    private Path save(MiniMindLM model, AdamW opt, int epoch, int step) {
+    private Path save(MiniMindLM model, AdamW opt, GradScaler scaler, int epoch, int step) {
         Path w = weightPath(o.saveWeight());
         if (dist.isMain()) {
             Weights.saveHalf(w, model);
-            ResumeCheckpoint.save(resumePath(), model, opt, epoch, step, dist.worldSize(), o.seed());
+            ResumeCheckpoint.save(resumePath(), model, opt, epoch, step, dist.worldSize(), o.seed(), scaler.stateDict());
         }
         dist.barrier();
         return w;

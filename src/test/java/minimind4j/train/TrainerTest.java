@@ -122,6 +122,61 @@ class TrainerTest {
         assertEquals(6L, ((Number) root.get("step")).longValue());
     }
 
+    /**
+     * The mixed-precision path (autocast + loss scaler), exercised on CPU through --cpu_autocast because this
+     * machine has no GPU: the same trainer code runs on CUDA with --device cuda. A float16 run resumed twice ends
+     * bit-identical to an uninterrupted one, the scaler's state travelling in the resume file under PyTorch's keys.
+     */
+    @Test
+    void float16AutocastRunWithLossScalingResumesExactly() throws Exception {
+        Path full = dir.resolve("fp16full"), parts = dir.resolve("fp16parts");
+        String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3",
+                "--cpu_autocast", "--dtype", "float16"};
+        assertEquals(0, run(concat(args(full, "sft", sft), common)));
+        assertEquals(0, run(concat(args(parts, "sft", sft, "--max_steps", "3"), common)));
+        assertEquals(0, run(concat(args(parts, "sft", sft, "--from_resume", "1"), common)));
+        Map<String, HostTensor> wf = weights(full.resolve("full_sft_32.pth")), wp = weights(parts.resolve("full_sft_32.pth"));
+        for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k + " differs between the resumed and the uninterrupted run");
+        @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(parts.resolve("full_sft_32_resume.pth"));
+        @SuppressWarnings("unchecked") Map<String, Object> scaler = (Map<String, Object>) root.get("scaler");
+        assertNotNull(scaler, "a float16 run saves its loss scaler");
+        double scale = ((Number) scaler.get("scale")).doubleValue();
+        assertTrue(scale > 0 && scale <= 65536 && scale == Math.pow(2, Math.getExponent(scale)), "a power of two: " + scale);
+    }
+
+    @Test
+    void bfloat16AutocastTrainingLearns() throws Exception {
+        Path save = dir.resolve("bf16");
+        assertEquals(0, run(args(save, "sft", sft, "--epochs", "4", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "3e-3",
+                "--cpu_autocast", "--dtype", "bfloat16", "--eval_data", sft.toString(), "--eval_interval", "6")));
+        List<String> csv = Files.readAllLines(save.resolve("full_sft_32_metrics.csv"));
+        double first = evalLoss(csv, true), last = evalLoss(csv, false);
+        assertTrue(last < first - 0.5, "bf16 eval loss should fall: " + first + " -> " + last);
+        for (HostTensor t : weights(save.resolve("full_sft_32.pth")).values())
+            for (float v : t.toFloatArray()) assertTrue(Float.isFinite(v));
+        @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(save.resolve("full_sft_32_resume.pth"));
+        assertNull(root.get("scaler"), "bf16 needs no loss scaler (MiniMind enables it for float16 only)");
+    }
+
+    @Test
+    void cudaOnACpuBuildIsAOneLineError() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(minimind4j.engine.Torch.cudaAvailable(), "this machine has CUDA");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = run(args(dir.resolve("cuda"), "sft", sft, "--device", "cuda:0", "--from_weight", "none"));
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals(2, code);
+        String msg = err.toString(StandardCharsets.UTF_8).strip();
+        assertTrue(msg.startsWith("error: --device cuda:0: libtorch sees no CUDA device"), msg);
+        assertEquals(1, msg.lines().count(), msg);
+        assertFalse(Files.exists(dir.resolve("cuda")), "nothing written");
+    }
+
     @Test
     void aNonFiniteLossSkipsItsUpdateAndTheRunGoesOn() throws Exception {
         Path save = dir.resolve("nan1");

@@ -5,7 +5,9 @@ import minimind4j.engine.Torch;
 import minimind4j.model.MiniMindLM;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
+import minimind4j.engine.Precision;
 import org.bytedeco.pytorch.AllreduceOptions;
+import org.bytedeco.pytorch.Backend;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.TCPStore;
@@ -14,39 +16,44 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Work;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch_cuda;
+import org.bytedeco.pytorch.nccl.ProcessGroupNCCL;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Data parallelism over libtorch's c10d with the Gloo backend, set up from the variables torchrun sets (RANK,
- * WORLD_SIZE, MASTER_ADDR, MASTER_PORT). Rendezvous is a TCPStore served by rank 0. Gradients are averaged with
+ * Data parallelism over libtorch's c10d, set up from the variables torchrun sets (RANK, LOCAL_RANK, WORLD_SIZE,
+ * MASTER_ADDR, MASTER_PORT): the Gloo backend for CPU runs, NCCL for CUDA runs (each rank on cuda:LOCAL_RANK), as
+ * MiniMind's {@code dist.init_process_group(backend="nccl")}. Rendezvous is a TCPStore served by rank 0. Gradients are averaged with
  * bucketed allreduces (~25 MB each, DDP's default bucket size) issued together and waited on together; ranks start
  * from rank 0's weights by broadcast. Every collective has a timeout, so a dead rank ends the others with an error
  * instead of a hang.
  */
-public final class GlooDistributed implements Distributed {
+public final class ProcessGroupDistributed implements Distributed {
     private static final long BUCKET_BYTES = 25L << 20;
 
     private final int rank;
     private final int worldSize;
     private final TCPStore store;
-    private final ProcessGroupGloo group;
+    private final Backend group;
+    private final Precision precision;
     private final long timeoutMs;
     private double commSeconds;
     private long reductions;
 
-    private GlooDistributed(int rank, int worldSize, TCPStore store, ProcessGroupGloo group, long timeoutMs) {
+    private ProcessGroupDistributed(int rank, int worldSize, TCPStore store, Backend group, Precision precision, long timeoutMs) {
         this.rank = rank;
         this.worldSize = worldSize;
         this.store = store;
         this.group = group;
+        this.precision = precision;
         this.timeoutMs = timeoutMs;
     }
 
-    /** Joins the group described by torchrun's environment variables. */
-    public static GlooDistributed fromEnvironment(Map<String, String> env, long timeoutMs) {
+    /** Joins the group described by torchrun's environment variables; {@code precision} says CPU (Gloo) or CUDA (NCCL). */
+    public static ProcessGroupDistributed fromEnvironment(Map<String, String> env, long timeoutMs, Precision precision) {
         int rank = intVar(env, "RANK"), world = intVar(env, "WORLD_SIZE");
         String addr = env.getOrDefault("MASTER_ADDR", "127.0.0.1");
         int port = env.containsKey("MASTER_PORT") ? intVar(env, "MASTER_PORT") : 29500;
@@ -55,11 +62,19 @@ public final class GlooDistributed implements Distributed {
             TCPStoreOptions so = new TCPStoreOptions();
             so.port((short) port).isServer(rank == 0).waitWorkers(false).timeout(new Milliseconds(timeoutMs));
             TCPStore store = new TCPStore(addr, so);
-            ProcessGroupGloo.Options o = ProcessGroupGloo.Options.create(new Milliseconds(timeoutMs));
-            String host = env.getOrDefault("MINIMIND_GLOO_HOST", isLoopback(addr) ? "127.0.0.1" : java.net.InetAddress.getLocalHost().getHostAddress());
-            o.devices().push_back(ProcessGroupGloo.createDeviceForHostname(host));
-            ProcessGroupGloo pg = new ProcessGroupGloo(store, rank, world, o);
-            return new GlooDistributed(rank, world, store, pg, timeoutMs);
+            Backend pg;
+            if (precision.cuda()) {
+                torch_cuda.set_device((byte) precision.cudaIndex());
+                ProcessGroupNCCL.Options o = ProcessGroupNCCL.Options.create();
+                o.timeout(new Milliseconds(timeoutMs));
+                pg = new ProcessGroupNCCL(store, rank, world, o);
+            } else {
+                ProcessGroupGloo.Options o = ProcessGroupGloo.Options.create(new Milliseconds(timeoutMs));
+                String host = env.getOrDefault("MINIMIND_GLOO_HOST", isLoopback(addr) ? "127.0.0.1" : java.net.InetAddress.getLocalHost().getHostAddress());
+                o.devices().push_back(ProcessGroupGloo.createDeviceForHostname(host));
+                pg = new ProcessGroupGloo(store, rank, world, o);
+            }
+            return new ProcessGroupDistributed(rank, world, store, pg, precision, timeoutMs);
         } catch (RuntimeException | java.net.UnknownHostException e) {
             throw new UserError("rank " + rank + ": cannot join the process group at " + addr + ":" + port + " (" + firstLine(e.getMessage()) + ")");
         }
@@ -171,7 +186,7 @@ public final class GlooDistributed implements Distributed {
     @Override
     public boolean any(boolean flag) {
         try (PointerScope s = Torch.scope()) {
-            Tensor t = Torch.floats(new float[]{flag ? 1f : 0f}, 1);
+            Tensor t = precision.to(Torch.floats(new float[]{flag ? 1f : 0f}, 1));
             AllreduceOptions o = new AllreduceOptions();
             o.timeout(new Milliseconds(timeoutMs));
             await(group.allreduce(new TensorVector(t), o), "stop agreement");

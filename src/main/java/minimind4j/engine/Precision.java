@@ -1,0 +1,98 @@
+package minimind4j.engine;
+
+import minimind4j.cli.UserError;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.DeviceType;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.util.Locale;
+
+/**
+ * Where a run computes and in what precision, resolved from MiniMind's {@code --device} and {@code --dtype} flags the
+ * way its scripts do: on CUDA the forward pass runs under autocast in bfloat16 or float16 (float16 with a gradient
+ * scaler), parameters and optimizer state staying fp32; on CPU MiniMind ignores --dtype and trains in fp32, and so do
+ * we unless CPU autocast is asked for explicitly (useful only on CPUs with native bf16, such as AMX).
+ *
+ * @param deviceName "cpu" or "cuda:N"
+ * @param autocast   the autocast type (BFloat16 or Half), or null for plain fp32
+ * @param gradScaler whether losses are scaled (float16 autocast)
+ */
+public record Precision(String deviceName, ScalarType autocast, boolean gradScaler) {
+
+    public static Precision cpu() {
+        return new Precision("cpu", null, false);
+    }
+
+    /**
+     * Checks the flags and the machine. {@code localRank} >= 0 picks cuda:LOCAL_RANK for a distributed worker, as
+     * MiniMind's init_distributed_mode does, whatever index --device gave.
+     */
+    public static Precision resolve(String device, String dtype, boolean cpuAutocast, int localRank) {
+        String d = device == null ? defaultDevice() : device.trim().toLowerCase(Locale.ROOT);
+        ScalarType type = parseDtype(dtype);
+        if (d.equals("cpu")) {
+            ScalarType t = cpuAutocast ? type : null;
+            return new Precision("cpu", t, t != null && t.value == ScalarType.Half.value);
+        }
+        int index;
+        if (d.equals("cuda")) index = 0;
+        else if (d.matches("cuda:\\d+")) index = Integer.parseInt(d.substring(5));
+        else throw new UserError("--device " + device + ": expected cpu, cuda or cuda:N");
+        if (localRank >= 0) index = localRank;
+        if (!Torch.cudaAvailable())
+            throw new UserError("--device " + device + ": libtorch sees no CUDA device. This build carries the CPU natives: "
+                    + "rebuild with `mvn -Pgpu -DskipTests package` on a machine with an NVIDIA driver, or pass --device cpu");
+        int count = Torch.cudaDeviceCount();
+        if (index >= count)
+            throw new UserError("--device cuda:" + index + ": only " + count + " CUDA device(s) are visible (cuda:0.." + (count - 1) + ")");
+        return new Precision("cuda:" + index, type, type != null && type.value == ScalarType.Half.value);
+    }
+
+    /** MiniMind's default: {@code "cuda:0" if torch.cuda.is_available() else "cpu"}. */
+    public static String defaultDevice() {
+        return Torch.cudaAvailable() ? "cuda:0" : "cpu";
+    }
+
+    /** bfloat16/bf16, float16/fp16/half, float32/fp32/float; null for float32 (no autocast). */
+    static ScalarType parseDtype(String dtype) {
+        String t = dtype == null ? "bfloat16" : dtype.trim().toLowerCase(Locale.ROOT);
+        return switch (t) {
+            case "bfloat16", "bf16" -> ScalarType.BFloat16;
+            case "float16", "fp16", "half" -> ScalarType.Half;
+            case "float32", "fp32", "float" -> null;
+            default -> throw new UserError("--dtype " + dtype + ": expected bfloat16, float16 or float32");
+        };
+    }
+
+    public boolean cuda() { return deviceName.startsWith("cuda"); }
+
+    public int cudaIndex() { return cuda() ? Integer.parseInt(deviceName.substring(5)) : -1; }
+
+    public DeviceType deviceType() { return cuda() ? DeviceType.CUDA : DeviceType.CPU; }
+
+    /** A new handle to the device (native; callers inside a PointerScope get it freed with the scope). */
+    public Device device() { return new Device(deviceName); }
+
+    /** The tensor on this run's device (the same tensor when it is already there). */
+    public Tensor to(Tensor t) {
+        return cuda() ? t.to(device(), t.scalar_type()) : t;
+    }
+
+    /** A scope that closes without checked exceptions. */
+    public interface Region extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** An autocast region for the forward pass, or a no-op region for fp32. */
+    public Region autocastRegion() {
+        if (autocast == null) return () -> {};
+        return Autocast.enter(deviceType(), autocast);
+    }
+
+    public String describe() {
+        String p = autocast == null ? "fp32" : (autocast.value == ScalarType.BFloat16.value ? "bf16" : "fp16") + " autocast";
+        return deviceName + ", " + p + (gradScaler ? " with loss scaling" : "");
+    }
+}
