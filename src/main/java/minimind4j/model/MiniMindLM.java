@@ -207,8 +207,12 @@ public final class MiniMindLM implements AutoCloseable {
     private static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
         Tensor f = Torch.is(x, ScalarType.Float) ? x : x.to(ScalarType.Float);
         Tensor var = f.pow(Torch.scalar(2)).mean(new long[]{-1}, true, Torch.noType());
-        Tensor y = f.mul(var.add(Torch.scalar(eps)).rsqrt()).mul(weight);
-        return Torch.is(x, ScalarType.Float) ? y : y.to(x.scalar_type());
+        return sameType(f.mul(var.add(Torch.scalar(eps)).rsqrt()).mul(weight), x);
+    }
+
+    /** {@code y.to(x.dtype)}: under autocast q/k are bf16 and the fp32 rotary tables promote them; MiniMind casts back. */
+    private static Tensor sameType(Tensor y, Tensor x) {
+        return y.scalar_type().value == x.scalar_type().value ? y : y.to(x.scalar_type());
     }
 
     private static Tensor rotateHalf(Tensor x) {
@@ -252,8 +256,8 @@ public final class MiniMindLM implements AutoCloseable {
                 q = rmsNorm(q, p(pre + "self_attn.q_norm.weight"), config.rmsNormEps());
                 k = rmsNorm(k, p(pre + "self_attn.k_norm.weight"), config.rmsNormEps());
             }
-            q = q.mul(cos).add(rotateHalf(q).mul(sin)).transpose(1, 2);
-            k = k.mul(cos).add(rotateHalf(k).mul(sin)).transpose(1, 2);
+            q = sameType(q.mul(cos).add(rotateHalf(q).mul(sin)), q).transpose(1, 2);
+            k = sameType(k.mul(cos).add(rotateHalf(k).mul(sin)), k).transpose(1, 2);
             v = v.transpose(1, 2);
             if (cache != null) {
                 Tensor[] kvAll = cache.append(l, k, v);
