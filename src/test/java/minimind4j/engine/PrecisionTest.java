@@ -3,13 +3,13 @@ package minimind4j.engine;
 import minimind4j.cli.UserError;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
+import minimind4j.model.RandomBatch;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.DeviceType;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -77,12 +77,8 @@ class PrecisionTest {
     @Test
     void modelLossUnderBf16AutocastIsCloseToFp32AndGradientsStayFp32() {
         ModelConfig c = ModelConfig.minimind2(64, 2, false).withVocabSize(128).withHeads(4, 2);
-        Random r = new Random(3);
-        long[] ids = new long[2 * 24], labels = new long[2 * 24];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = r.nextInt(128);
-            labels[i] = i % 24 >= 8 ? ids[i] : -100;
-        }
+        RandomBatch batch = RandomBatch.of(128, 2, 24, 8, 3);
+        long[] ids = batch.ids(), labels = batch.labels();
         Precision bf16 = Precision.resolve("cpu", "bfloat16", true, -1);
         try (PointerScope s = Torch.scope(); MiniMindLM m = MiniMindLM.init(c, 4)) {
             double fp32 = m.loss(Torch.longs(ids, 2, 24), Torch.longs(labels, 2, 24)).total().item_double();

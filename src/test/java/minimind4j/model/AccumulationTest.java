@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -19,12 +18,8 @@ class AccumulationTest {
     @Test
     void twoMicroBatchesOfTwoGiveTheGradientOfOneBatchOfFour() {
         ModelConfig c = ModelConfig.minimind2(32, 2, false).withVocabSize(64).withHeads(4, 2);
-        Random r = new Random(5);
-        long[] ids = new long[4 * 10], labels = new long[4 * 10];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = r.nextInt(64);
-            labels[i] = (i % 10) >= 4 ? ids[i] : -100; // 6 supervised positions per row, 5 of them targets
-        }
+        RandomBatch batch = RandomBatch.of(64, 4, 10, 4, 5); // 6 supervised positions per row, 5 of them targets
+        long[] ids = batch.ids(), labels = batch.labels();
         try (PointerScope s = Torch.scope(); MiniMindLM a = MiniMindLM.init(c, 9); MiniMindLM b = MiniMindLM.init(c, 9)) {
             a.loss(Torch.longs(ids, 4, 10), Torch.longs(labels, 4, 10)).total().backward();
             for (int half = 0; half < 2; half++) {

@@ -10,6 +10,7 @@ import minimind4j.generate.Generator;
 import minimind4j.generate.Sampling;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
+import minimind4j.model.RandomBatch;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,20 +40,11 @@ class CudaTest {
         assumeTrue(Torch.cudaAvailable(), "no CUDA device visible to libtorch");
     }
 
-    private static long[][] batch(int vocab, int rows, int cols, long seed) {
-        Random r = new Random(seed);
-        long[] ids = new long[rows * cols], labels = new long[rows * cols];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = r.nextInt(vocab);
-            labels[i] = i % cols >= cols / 3 ? ids[i] : -100;
-        }
-        return new long[][]{ids, labels};
-    }
-
     @Test
     void fp32LossAndGradientsOnCudaMatchCpu() {
         ModelConfig c = ModelConfig.minimind2(64, 2, true).withVocabSize(256).withHeads(4, 2);
-        long[][] b = batch(256, 3, 20, 1);
+        RandomBatch rb = RandomBatch.of(256, 3, 20, 6, 1);
+        long[][] b = {rb.ids(), rb.labels()};
         Precision cuda = Precision.resolve("cuda:0", "float32", false, -1);
         try (PointerScope s = Torch.scope(); MiniMindLM cpu = MiniMindLM.init(c, 5); MiniMindLM gpu = MiniMindLM.init(c, 5).to(cuda)) {
             MiniMindLM.Loss lc = cpu.loss(Torch.longs(b[0], 3, 20), Torch.longs(b[1], 3, 20));
@@ -71,7 +63,8 @@ class CudaTest {
     @Test
     void bf16AutocastLossIsCloseToFp32AndGreedyDecodingRunsOnCuda() {
         ModelConfig c = ModelConfig.minimind2(64, 2, false).withVocabSize(256).withHeads(4, 2);
-        long[][] b = batch(256, 2, 24, 2);
+        RandomBatch rb = RandomBatch.of(256, 2, 24, 8, 2);
+        long[][] b = {rb.ids(), rb.labels()};
         Precision bf16 = Precision.resolve("cuda", "bfloat16", false, -1);
         try (PointerScope s = Torch.scope(); MiniMindLM m = MiniMindLM.init(c, 6).to(bf16)) {
             Tensor ids = bf16.to(Torch.longs(b[0], 2, 24)), labels = bf16.to(Torch.longs(b[1], 2, 24));

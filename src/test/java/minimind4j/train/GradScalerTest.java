@@ -3,6 +3,7 @@ package minimind4j.train;
 import minimind4j.engine.Torch;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
+import minimind4j.model.RandomBatch;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.Tensor;
@@ -10,7 +11,6 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -19,12 +19,8 @@ class GradScalerTest {
     @Test
     void scaledBackwardThenUnscaleGivesBitIdenticalUpdates() {
         ModelConfig c = ModelConfig.minimind2(32, 2, false).withVocabSize(64).withHeads(4, 2);
-        Random r = new Random(8);
-        long[] ids = new long[3 * 12], labels = new long[3 * 12];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = r.nextInt(64);
-            labels[i] = i % 12 >= 5 ? ids[i] : -100;
-        }
+        RandomBatch batch = RandomBatch.of(64, 3, 12, 5, 8);
+        long[] ids = batch.ids(), labels = batch.labels();
         GradScaler scaler = new GradScaler(true);
         try (PointerScope s = Torch.scope(); MiniMindLM plain = MiniMindLM.init(c, 2); MiniMindLM scaled = MiniMindLM.init(c, 2)) {
             AdamW a = Torch.adamW(plain.parameters(), 1e-2, 0.9, 0.999, 1e-8, 0.01);
