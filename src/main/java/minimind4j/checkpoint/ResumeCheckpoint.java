@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,8 +31,12 @@ import java.util.Map;
 public final class ResumeCheckpoint {
     private ResumeCheckpoint() {}
 
-    /** {@code scaler} is the float16 loss scaler's state dict (empty when there is none). */
-    public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed, Map<String, Object> scaler) {
+    /**
+     * {@code scaler} is the float16 loss scaler's state dict (empty when there is none); {@code batchSize} is per
+     * process, recorded so a resume with another one can be flagged (the step count means batches of that size).
+     */
+    public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed, int batchSize,
+                            Map<String, Object> scaler) {
         LinkedHashMap<String, Object> root = new LinkedHashMap<>();
         root.put("model", Weights.hostStateDict(model, DType.F32));
         LinkedHashMap<String, Object> optimizer = new LinkedHashMap<>();
@@ -40,6 +46,8 @@ public final class ResumeCheckpoint {
         root.put("step", (long) step);
         root.put("world_size", (long) worldSize);
         root.put("seed", seed);
+        root.put("batch_size", (long) batchSize);
+        root.put("config", model.config().asMap());
         if (!scaler.isEmpty()) root.put("scaler", new LinkedHashMap<>(scaler));
         root.put("format", "minimind4j-resume-1");
         try {
@@ -69,7 +77,7 @@ public final class ResumeCheckpoint {
     }
 
     /** What a resume checkpoint restores. */
-    public record State(MiniMindLM model, int epoch, int step, int savedWorldSize, long seed, byte[] optimizer, Map<?, ?> scaler) {
+    public record State(MiniMindLM model, int epoch, int step, int savedWorldSize, long seed, int batchSize, byte[] optimizer, Map<?, ?> scaler) {
         /** Restores the optimizer state onto the run's device (the archive holds CPU tensors). */
         public void loadOptimizer(AdamW opt, Precision precision) {
             if (optimizer == null) return;
@@ -108,6 +116,16 @@ public final class ResumeCheckpoint {
         ((Map<Object, Object>) model).forEach((k, v) -> {
             if (v instanceof HostTensor h) sd.put(String.valueOf(k), h);
         });
+        if (root.get("config") instanceof Map<?, ?> saved) {
+            List<String> differ = new ArrayList<>();
+            for (Map.Entry<String, Object> e : c.asMap().entrySet()) {
+                Object was = saved.get(e.getKey());
+                if (was != null && !sameValue(was, e.getValue())) differ.add(e.getKey() + " " + was + " (this run: " + e.getValue() + ")");
+            }
+            if (!differ.isEmpty())
+                throw new UserError(path + ": the resume checkpoint was written for another model: " + String.join(", ", differ)
+                        + "; pass the same model flags, or --from_resume 0");
+        }
         Weights.Report r = Weights.check(MiniMindLM.expectedShapes(c), sd);
         if (!r.clean()) throw new UserError(r.describe(path) + "\n  the resume checkpoint was written for another model shape: pass the same --hidden_size/--num_hidden_layers/--use_moe, or --from_resume 0");
         Map<String, org.bytedeco.pytorch.Tensor> tensors = new LinkedHashMap<>();
@@ -119,10 +137,16 @@ public final class ResumeCheckpoint {
         int saved = root.get("world_size") == null ? 1 : (int) number(root.get("world_size"));
         if (saved != worldSize) step = step * saved / worldSize;
         long seed = root.get("seed") == null ? 42 : number(root.get("seed"));
+        int batchSize = root.get("batch_size") == null ? 0 : (int) number(root.get("batch_size"));
         byte[] optBytes = null;
         if (root.get("optimizer") instanceof Map<?, ?> opt && opt.get("libtorch_adamw") instanceof HostTensor h) optBytes = h.toByteArray();
         Map<?, ?> scaler = root.get("scaler") instanceof Map<?, ?> sc ? sc : null;
-        return new State(m, epoch, step, saved, seed, optBytes, scaler);
+        return new State(m, epoch, step, saved, seed, batchSize, optBytes, scaler);
+    }
+
+    private static boolean sameValue(Object a, Object b) {
+        if (a instanceof Number x && b instanceof Number y) return x.doubleValue() == y.doubleValue();
+        return a.equals(b);
     }
 
     private static long number(Object o) {

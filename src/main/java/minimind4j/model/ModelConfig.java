@@ -36,6 +36,34 @@ public record ModelConfig(
 
     public int headDim() { return hiddenSize / numAttentionHeads; }
 
+    /**
+     * The hyper-parameters under MiniMindConfig's names (plus qk_norm, which tells the two families apart). Weight
+     * shapes do not pin all of them down: 8 heads / 2 KV heads and 4 / 1 give identical tensors.
+     */
+    public java.util.LinkedHashMap<String, Object> asMap() {
+        java.util.LinkedHashMap<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("hidden_size", (long) hiddenSize);
+        m.put("num_hidden_layers", (long) numHiddenLayers);
+        m.put("num_attention_heads", (long) numAttentionHeads);
+        m.put("num_key_value_heads", (long) numKeyValueHeads);
+        m.put("vocab_size", (long) vocabSize);
+        m.put("intermediate_size", (long) intermediateSize);
+        m.put("rope_theta", ropeTheta);
+        m.put("rms_norm_eps", rmsNormEps);
+        m.put("max_position_embeddings", (long) maxPositionEmbeddings);
+        m.put("qk_norm", qkNorm);
+        m.put("use_moe", useMoe);
+        if (useMoe) {
+            m.put("n_routed_experts", (long) nRoutedExperts);
+            m.put("num_experts_per_tok", (long) numExpertsPerTok);
+            m.put("n_shared_experts", (long) nSharedExperts);
+            m.put("aux_loss_alpha", auxLossAlpha);
+            m.put("seq_aux", seqAux);
+            m.put("norm_topk_prob", normTopkProb);
+        }
+        return m;
+    }
+
     /** MiniMind2's FFN width: 64 * ceil(int(hidden * 8 / 3) / 64). */
     public static int minimind2Intermediate(int hidden) {
         int i = (int) (hidden * 8.0 / 3);

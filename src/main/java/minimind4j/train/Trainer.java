@@ -113,6 +113,12 @@ public final class Trainer {
             startEpoch = resumed.epoch();
             startStep = resumed.step();
             log("resuming from " + resumeFile + ": epoch " + (startEpoch + 1) + ", step " + startStep);
+            // the step count and every random draw are functions of these: a change makes the rest of the run a different one
+            if (resumed.seed() != o.seed())
+                log("warning: the checkpoint was written with --seed " + resumed.seed() + ", this run has " + o.seed() + ": samples and augmentation will differ from the original run's");
+            if (resumed.batchSize() > 0 && resumed.batchSize() != o.batchSize())
+                log("warning: the checkpoint was written with --batch_size " + resumed.batchSize() + ", this run has " + o.batchSize()
+                        + ": skipping " + startStep + " batches of the new size does not skip exactly the samples already seen");
         } else {
             if (o.fromResume()) log("no resume checkpoint at " + resumeFile + ": starting fresh");
             if (o.fromWeight().equals("none")) {
@@ -280,7 +286,7 @@ public final class Trainer {
         Path w = weightPath(o.saveWeight());
         if (dist.isMain()) {
             Weights.saveHalf(w, model);
-            ResumeCheckpoint.save(resumePath(), model, opt, epoch, step, dist.worldSize(), o.seed(), scaler.stateDict());
+            ResumeCheckpoint.save(resumePath(), model, opt, epoch, step, dist.worldSize(), o.seed(), o.batchSize(), scaler.stateDict());
         }
         dist.barrier();
         return w;

@@ -177,6 +177,32 @@ class TrainerTest {
         assertFalse(Files.exists(dir.resolve("cuda")), "nothing written");
     }
 
+    /** 8 heads / 2 KV heads and 4 / 1 give tensors of identical shapes at hidden 32: only the recorded config tells. */
+    @Test
+    void resumingWithAnotherHeadLayoutIsRefusedAndAnotherSeedIsFlagged() throws Exception {
+        Path save = dir.resolve("heads");
+        String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none"};
+        assertEquals(0, run(concat(args(save, "sft", sft, "--max_steps", "2"), common)));
+        ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
+        PrintStream oldErr = System.err, oldOut = System.out;
+        int refused, flagged;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            refused = run(concat(args(save, "sft", sft, "--from_resume", "1", "--num_attention_heads", "4", "--num_key_value_heads", "1"), common));
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            flagged = run(concat(args(save, "sft", sft, "--from_resume", "1", "--seed", "7", "--max_steps", "1"), common));
+        } finally {
+            System.setErr(oldErr);
+            System.setOut(oldOut);
+        }
+        assertEquals(2, refused);
+        String msg = err.toString(StandardCharsets.UTF_8).strip();
+        assertTrue(msg.contains("written for another model: num_attention_heads 8 (this run: 4), num_key_value_heads 2 (this run: 1)"), msg);
+        assertEquals(1, msg.lines().count(), msg);
+        assertEquals(0, flagged);
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("written with --seed 42, this run has 7"), out.toString(StandardCharsets.UTF_8));
+    }
+
     @Test
     void aNonFiniteLossSkipsItsUpdateAndTheRunGoesOn() throws Exception {
         Path save = dir.resolve("nan1");
