@@ -175,7 +175,12 @@ public final class Trainer {
                 long windowStart = System.nanoTime();
                 try (BatchLoader loader = new BatchLoader(plan, skip, data.padId(), padTo)) {
                     for (int step = skip + 1; step <= iters; step++) {
-                        Batch batch = loader.next();
+                        Batch batch;
+                        try {
+                            batch = loader.next();
+                        } catch (UserError dataError) {
+                            throw keepProgress(dataError, model, opt, scaler, epoch, step - 1, stepsRun);
+                        }
                         if (batch == null) break;
                         lastStep = step;
                         double lr = CosineSchedule.lr((long) epoch * iters + step, (long) o.epochs() * iters, o.learningRate());
@@ -264,6 +269,18 @@ public final class Trainer {
     }
 
     private long overflowSkips;
+
+    /**
+     * A data line that fails only when its batch is prepared (its chat template raised, say) ends the run, but not its
+     * progress: a single-process run saves a resume checkpoint at the last finished step, so fixing the line and
+     * passing --from_resume 1 continues exactly there. (A rank of a distributed run cannot save alone: the others
+     * stop at their next collective.)
+     */
+    private UserError keepProgress(UserError e, MiniMindLM model, AdamW opt, GradScaler scaler, int epoch, int doneSteps, long stepsRun) {
+        if (dist.worldSize() > 1 || stepsRun == 0) return e;
+        save(model, opt, scaler, epoch, doneSteps);
+        return new UserError(e.getMessage() + "; progress saved: fix the line and continue with --from_resume 1", e);
+    }
 
     /**
      * Average across ranks, unscale (float16), clip, step, zero — MiniMind's scaler.unscale_, clip_grad_norm_,

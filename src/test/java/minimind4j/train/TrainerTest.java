@@ -203,6 +203,52 @@ class TrainerTest {
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("written with --seed 42, this run has 7"), out.toString(StandardCharsets.UTF_8));
     }
 
+    /**
+     * A line whose chat template raises only when its batch is prepared, mid-run: the run stops with file:line, keeps
+     * its progress in a resume checkpoint, and after the line is fixed --from_resume 1 ends exactly where an
+     * uninterrupted run over the fixed file ends.
+     */
+    @Test
+    void aLineThatFailsMidRunKeepsTheProgressForAResumeAfterTheFix() throws Exception {
+        Path tok = dir.resolve("boom-tokenizer");
+        Files.createDirectories(tok);
+        Files.copy(TestPaths.minimind2().resolve("tokenizer.json"), tok.resolve("tokenizer.json"));
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode cfg = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(TestPaths.minimind2().resolve("tokenizer_config.json").toFile());
+        cfg.put("chat_template", "{% for m in messages %}{% if m.content == 'BOOM' %}{{ raise_exception('no booms here') }}{% endif %}"
+                + "<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}");
+        json.writeValue(tok.resolve("tokenizer_config.json").toFile(), cfg);
+        // the sample in the third batch of epoch 1 (MiniMind's order: randperm seeded 42) is the broken one
+        int broken = BatchPlan.permutation(24, 42)[9];
+        List<String> lines = Files.readAllLines(sft);
+        List<String> bad = new ArrayList<>(lines);
+        bad.set(broken, "{\"conversations\":[{\"role\":\"user\",\"content\":\"BOOM\"},{\"role\":\"assistant\",\"content\":\"ok\"}]}");
+        Path data = dir.resolve("boom.jsonl"), save = dir.resolve("boom"), full = dir.resolve("boomfull");
+        Files.write(data, bad);
+        String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--group_by_length", "0", "--add_system_ratio", "0"};
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = run(withTokenizer(concat(args(save, "sft", data), common), tok));
+        } finally {
+            System.setErr(old);
+        }
+        String msg = err.toString(StandardCharsets.UTF_8).strip();
+        assertEquals(2, code, msg);
+        assertTrue(msg.contains("boom.jsonl:" + (broken + 1) + ": the chat template failed on this conversation (chat template line 1: no booms here)"), msg);
+        assertTrue(msg.endsWith("progress saved: fix the line and continue with --from_resume 1"), msg);
+        @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(save.resolve("full_sft_32_resume.pth"));
+        assertEquals(2L, ((Number) root.get("step")).longValue(), "two batches were done before the broken one");
+
+        Files.write(data, lines);
+        assertEquals(0, run(withTokenizer(concat(args(save, "sft", data, "--from_resume", "1"), common), tok)));
+        assertEquals(0, run(withTokenizer(concat(args(full, "sft", data), common), tok)));
+        Map<String, HostTensor> wf = weights(full.resolve("full_sft_32.pth")), wp = weights(save.resolve("full_sft_32.pth"));
+        for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k);
+    }
+
     @Test
     void aNonFiniteLossSkipsItsUpdateAndTheRunGoesOn() throws Exception {
         Path save = dir.resolve("nan1");
@@ -234,6 +280,12 @@ class TrainerTest {
         assertEquals(2, code);
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("NaN/inf for 3 steps in a row"), err.toString(StandardCharsets.UTF_8));
         assertFalse(Files.exists(save.resolve("full_sft_32.pth")), "the run stopped before any checkpoint");
+    }
+
+    static String[] withTokenizer(String[] a, Path tokenizer) {
+        String[] out = a.clone();
+        for (int i = 0; i + 1 < out.length; i++) if (out[i].equals("--tokenizer_path")) out[i + 1] = tokenizer.toString();
+        return out;
     }
 
     static String[] concat(String[] a, String[] b) {
