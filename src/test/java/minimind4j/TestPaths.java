@@ -21,4 +21,22 @@ public final class TestPaths {
 
     /** MiniMind2 tokenizer directory. */
     public static Path minimind2() { return sharedMinimind().resolve("minimind2"); }
+
+    /** The conversation content that makes {@link #tokenizerThatRejects} raise. */
+    public static final String REJECTED = "BOOM";
+
+    /**
+     * A tokenizer directory in {@code dir}: MiniMind2's tokenizer with a plain ChatML template that calls
+     * raise_exception('no booms here') on a message whose content is {@link #REJECTED} — a line only rendering finds.
+     */
+    public static Path tokenizerThatRejects(Path dir) throws java.io.IOException {
+        Files.createDirectories(dir);
+        Files.copy(minimind2().resolve("tokenizer.json"), dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(minimind2().resolve("tokenizer_config.json").toFile());
+        cfg.put("chat_template", "{% for m in messages %}{% if m.content == '" + REJECTED + "' %}{{ raise_exception('no booms here') }}{% endif %}"
+                + "<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}");
+        json.writeValue(dir.resolve("tokenizer_config.json").toFile(), cfg);
+        return dir;
+    }
 }

@@ -21,7 +21,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -151,18 +153,27 @@ public final class DataCommand {
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true,
-            description = "Counts, token-length percentiles, truncation, supervised-token fraction and skipped lines of a data file.")
+            description = {"Counts, token-length percentiles, truncation, supervised-token fraction and skipped lines of a data file.",
+                    "Every line is rendered and tokenized as training would, so a line training would stop at is reported here",
+                    "(all of them, with file:line; the exit code is then 1)."})
     static final class Check extends Common implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath); TokenDataset ds = open(tok, System.err)) {
-                int n = ds.size();
-                int[] lengths = new int[n];
+                int total = ds.size(), n = 0;
+                int[] lengths = new int[total];
                 long tokens = 0, supervised = 0;
                 int truncated = 0, lostAll = 0;
-                for (int i = 0; i < n; i++) {
-                    Sample s = ds.get(i, epoch - 1);
-                    lengths[i] = s.fullLength();
+                List<String> failures = new ArrayList<>();
+                for (int i = 0; i < total; i++) {
+                    Sample s;
+                    try {
+                        s = ds.get(i, epoch - 1);
+                    } catch (UserError e) {
+                        failures.add(e.getMessage());
+                        continue;
+                    }
+                    lengths[n++] = s.fullLength();
                     tokens += s.ids().length;
                     int sup = s.supervised();
                     supervised += sup;
@@ -170,14 +181,21 @@ public final class DataCommand {
                         truncated++;
                         if (sup == 0) lostAll++;
                     }
-                    if (n > 20000 && i % 20000 == 0) System.err.printf("  %d/%d%n", i, n);
+                    if (total > 20000 && i % 20000 == 0) System.err.printf("  %d/%d%n", i, total);
                 }
+                if (n == 0) throw new UserError(data + ": no line could be rendered" + (failures.isEmpty() ? "" : "; first: " + failures.get(0)));
+                lengths = Arrays.copyOf(lengths, n);
                 int[] sorted = lengths.clone();
                 Arrays.sort(sorted);
                 JsonlIndex idx = ds.index();
                 long padded = (long) n * maxSeqLen;
                 System.out.printf(Locale.ROOT, "file: %s%n", data);
                 System.out.printf(Locale.ROOT, "samples: %d usable of %d lines (%d skipped)%n", n, idx.totalLines(), idx.skipped());
+                if (!failures.isEmpty()) {
+                    System.out.printf(Locale.ROOT, "lines that fail when rendered (training stops at the first of them): %d%n", failures.size());
+                    for (String f : failures.subList(0, Math.min(5, failures.size()))) System.out.println("  " + f);
+                    if (failures.size() > 5) System.out.printf(Locale.ROOT, "  ... and %d more%n", failures.size() - 5);
+                }
                 System.out.printf(Locale.ROOT, "tokens per sample (before truncation): min %d, p50 %d, p90 %d, p99 %d, max %d, mean %.1f%n",
                         sorted[0], pct(sorted, 50), pct(sorted, 90), pct(sorted, 99), sorted[n - 1], Arrays.stream(lengths).average().orElse(0));
                 System.out.printf(Locale.ROOT, "truncated at max_seq_len %d: %d (%.1f%%); of those, %d lose every supervised token%n",
@@ -186,8 +204,8 @@ public final class DataCommand {
                 System.out.printf(Locale.ROOT, "padding to max_seq_len would add %d pad tokens (%.1f%% of a padded batch)%n",
                         padded - tokens, 100.0 * (padded - tokens) / padded);
                 System.out.flush();
+                return failures.isEmpty() ? 0 : 1;
             }
-            return 0;
         }
 
         /** Nearest-rank percentile of an ascending array. */

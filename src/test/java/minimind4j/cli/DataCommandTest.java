@@ -226,6 +226,20 @@ class DataCommandTest {
     }
 
     @Test
+    void checkRendersEveryLineAndListsEachOneTrainingWouldStopAt() throws Exception {
+        Path tokenizer = TestPaths.tokenizerThatRejects(dir.resolve("boom-tok"));
+        List<Map<String, Object>> fine = List.of(msg("user", "hi"), msg("assistant", "hello"));
+        List<Map<String, Object>> rejected = List.of(msg("user", TestPaths.REJECTED), msg("assistant", "ok"));
+        Path data = write("reject.jsonl", List.of(line(fine), line(rejected), line(fine), line(rejected), line(fine)));
+        Result r = run("data", "check", "--data", data.toString(), "--tokenizer_path", tokenizer.toString(), "--add_system_ratio", "0");
+        assertEquals(1, r.code(), "a file training would stop on is not a clean check: " + r.out());
+        assertTrue(r.out().contains("samples: 3 usable of 5 lines (0 skipped)"), r.out());
+        assertTrue(r.out().replace("\r\n", "\n").contains("lines that fail when rendered (training stops at the first of them): 2\n"
+                + "  " + data + ":2: the chat template failed on this conversation (chat template line 1: no booms here)\n"
+                + "  " + data + ":4: the chat template failed"), r.out());
+    }
+
+    @Test
     void checkOnPretrainData() throws Exception {
         String longText = "从前有座山，山里有座庙。".repeat(10);
         Path data = write("pretrain.jsonl", List.of(JSON.writeValueAsString(Map.of("text", "你好，世界 hello")),

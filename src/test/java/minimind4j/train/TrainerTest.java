@@ -210,19 +210,12 @@ class TrainerTest {
      */
     @Test
     void aLineThatFailsMidRunKeepsTheProgressForAResumeAfterTheFix() throws Exception {
-        Path tok = dir.resolve("boom-tokenizer");
-        Files.createDirectories(tok);
-        Files.copy(TestPaths.minimind2().resolve("tokenizer.json"), tok.resolve("tokenizer.json"));
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        com.fasterxml.jackson.databind.node.ObjectNode cfg = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(TestPaths.minimind2().resolve("tokenizer_config.json").toFile());
-        cfg.put("chat_template", "{% for m in messages %}{% if m.content == 'BOOM' %}{{ raise_exception('no booms here') }}{% endif %}"
-                + "<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}");
-        json.writeValue(tok.resolve("tokenizer_config.json").toFile(), cfg);
+        Path tok = TestPaths.tokenizerThatRejects(dir.resolve("boom-tokenizer"));
         // the sample in the third batch of epoch 1 (MiniMind's order: randperm seeded 42) is the broken one
         int broken = BatchPlan.permutation(24, 42)[9];
         List<String> lines = Files.readAllLines(sft);
         List<String> bad = new ArrayList<>(lines);
-        bad.set(broken, "{\"conversations\":[{\"role\":\"user\",\"content\":\"BOOM\"},{\"role\":\"assistant\",\"content\":\"ok\"}]}");
+        bad.set(broken, "{\"conversations\":[{\"role\":\"user\",\"content\":\"" + TestPaths.REJECTED + "\"},{\"role\":\"assistant\",\"content\":\"ok\"}]}");
         Path data = dir.resolve("boom.jsonl"), save = dir.resolve("boom"), full = dir.resolve("boomfull");
         Files.write(data, bad);
         String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--group_by_length", "0", "--add_system_ratio", "0"};
