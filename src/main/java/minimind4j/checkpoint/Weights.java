@@ -36,7 +36,10 @@ public final class Weights {
     public static LinkedHashMap<String, HostTensor> read(Path path) {
         if (!Files.isRegularFile(path)) throw new UserError(path + ": no such weight file");
         try {
-            return isSafetensors(path) ? Safetensors.read(path) : Pth.readStateDict(path);
+            if (isSafetensors(path)) return Safetensors.read(path);
+            // a training checkpoint (this project's *_resume.pth, MiniMind's lm_checkpoint) keeps its weights under 'model'
+            return Pth.read(path) instanceof Map<?, ?> root && !(root.values().stream().anyMatch(v -> v instanceof HostTensor))
+                    && root.get("model") instanceof Map<?, ?> ? Pth.readStateDict(path, "model") : Pth.readStateDict(path);
         } catch (java.io.IOException e) {
             throw new UserError(path + ": cannot read weights (" + e.getMessage() + ")");
         }

@@ -118,6 +118,8 @@ class TrainerTest {
         @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) resume;
         @SuppressWarnings("unchecked") Map<String, HostTensor> model = (Map<String, HostTensor>) root.get("model");
         assertEquals("F32", model.get("model.norm.weight").dtype().name());
+        // chat/eval/info take a resume checkpoint as --weight: its fp32 'model' dict
+        assertEquals(model, minimind4j.checkpoint.Weights.read(parts.resolve("full_sft_32_resume.pth")));
         assertEquals(1L, ((Number) root.get("epoch")).longValue());
         assertEquals(6L, ((Number) root.get("step")).longValue());
     }
