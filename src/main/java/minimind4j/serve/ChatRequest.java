@@ -21,10 +21,11 @@ import java.util.Set;
  * @param maxTokens        max_completion_tokens or max_tokens, or null when neither was given
  * @param seed             the sampling seed, or null for a fresh one
  * @param openThinking     MiniMind's open_thinking (also read from chat_template_kwargs open_thinking/enable_thinking)
+ * @param stop             OpenAI's stop: up to 4 strings the reply ends before (empty when none were given)
  */
 record ChatRequest(List<Map<String, Object>> messages, List<Object> tools, double temperature, double topP, int topK,
                    Integer maxTokens, boolean stream, boolean includeUsage, Long seed, double repetitionPenalty,
-                   boolean openThinking) {
+                   boolean openThinking, List<String> stop) {
 
     static final double DEFAULT_TEMPERATURE = 0.7;
     static final double DEFAULT_TOP_P = 0.92;
@@ -70,8 +71,31 @@ record ChatRequest(List<Map<String, Object>> messages, List<Object> tools, doubl
             // MiniMind's ChatRequest.get_open_thinking: any of these switches thinking on
             openThinking |= kwargs.path("open_thinking").asBoolean(false) || kwargs.path("enable_thinking").asBoolean(false);
         }
+        // one choice per request: n > 1 is refused rather than silently answered once
+        long n = integer(body, "n", 1);
+        if (n != 1) throw outOfRange("n", n, "1 (this server generates one choice per request)");
         return new ChatRequest(messages, tools, temperature, topP, (int) Math.min(topK, Integer.MAX_VALUE), maxTokens,
-                stream, includeUsage, seed, repetitionPenalty, openThinking);
+                stream, includeUsage, seed, repetitionPenalty, openThinking, stop(body));
+    }
+
+    /** A string or an array of up to 4 non-empty strings, as OpenAI's API takes it. */
+    private static List<String> stop(JsonNode body) throws ApiError {
+        if (!present(body, "stop")) return List.of();
+        JsonNode v = body.get("stop");
+        if (v.isTextual()) {
+            if (v.asText().isEmpty()) throw outOfRange("stop", "an empty string", "a non-empty string");
+            return List.of(v.asText());
+        }
+        if (!v.isArray()) throw ApiError.invalidType("stop", "a string or an array of strings", kind(v));
+        if (v.size() > 4) throw outOfRange("stop", v.size() + " sequences", "at most 4 sequences");
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode s = v.get(i);
+            if (!s.isTextual()) throw ApiError.invalidType("stop[" + i + "]", "a string", kind(s));
+            if (s.asText().isEmpty()) throw outOfRange("stop[" + i + "]", "an empty string", "a non-empty string");
+            out.add(s.asText());
+        }
+        return out;
     }
 
     private static List<Map<String, Object>> messages(JsonNode body) throws ApiError {

@@ -314,12 +314,53 @@ public final class ChatServer implements AutoCloseable {
                 "messages", "context_length_exceeded");
     }
 
+    /**
+     * A reply's text as it is generated: decoded token by token (on the generation thread, so a stop string ends
+     * generation at once) and cut at the request's stop strings.
+     */
+    private static final class ReplyText {
+        private final StreamingDecoder decoder;
+        private final StopSequences stops;
+        private final StringBuilder text = new StringBuilder();
+
+        ReplyText(MiniMindTokenizer tokenizer, List<String> stop) {
+            this.decoder = new StreamingDecoder(tokenizer, null);
+            this.stops = new StopSequences(stop);
+        }
+
+        String accept(int id) {
+            String s = stops.accept(decoder.accept(id));
+            text.append(s);
+            return s;
+        }
+
+        /** After the last token: what was still held back. */
+        String finish() {
+            String s = stops.accept(decoder.finish());
+            s += stops.finish();
+            text.append(s);
+            return s;
+        }
+
+        boolean stopped() { return stops.stopped(); }
+
+        /** The generator reports a stop string as its callback saying "no more"; to the client it is "stop". */
+        Generator.Result withReason(Generator.Result r) {
+            return stopped() ? new Generator.Result(r.tokens(), r.promptTokens(), "stop", r.seconds()) : r;
+        }
+    }
+
     private void complete(HttpExchange ex, Prepared p) throws IOException, ApiError {
-        GenerationQueue.Ticket ticket = queue.submit(p.job(), null);
-        Generator.Result r = await(ticket);
+        ReplyText text = new ReplyText(tokenizer, p.request().stop());
+        GenerationQueue.Ticket ticket = queue.submit(p.job(), id -> {
+            text.accept(id);
+            return !text.stopped();
+        });
+        Generator.Result r = text.withReason(await(ticket));
         logCompletion(p, false, r);
         if (r.finishReason().equals("cancelled")) throw unavailable();
-        AssistantReply reply = AssistantReply.parse(tokenizer.decode(r.tokens(), true), p.created());
+        text.finish();
+        AssistantReply reply = AssistantReply.parse(text.text.toString(), p.created());
         ObjectNode message = JSON.createObjectNode();
         message.put("role", "assistant");
         message.put("content", reply.content());
@@ -354,7 +395,7 @@ public final class ChatServer implements AutoCloseable {
         return new ApiError(503, "server_error", "The server is shutting down; the request was not completed.", null, null);
     }
 
-    /** What a streaming handler waits for: a token id, or the end. */
+    /** What a streaming handler waits for: a piece of text, or the end. */
     private record Finished(Generator.Result result, Throwable error) {}
 
     private void stream(HttpExchange ex, Prepared p) throws IOException {
@@ -368,12 +409,13 @@ public final class ChatServer implements AutoCloseable {
         try {
             ObjectNode first = JSON.createObjectNode().put("role", "assistant").put("content", "");
             send(out, chunk(p, first, null));
+            ReplyText reply = new ReplyText(tokenizer, p.request().stop());
             ticket = queue.submit(p.job(), id -> {
-                events.add(id);
-                return true;
+                String piece = reply.accept(id);
+                if (!piece.isEmpty()) events.add(piece);
+                return !reply.stopped();
             });
-            ticket.result().whenComplete((r, e) -> events.add(new Finished(r, e)));
-            StreamingDecoder decoder = new StreamingDecoder(tokenizer, null);
+            ticket.result().whenComplete((r, e) -> events.add(new Finished(r == null ? null : reply.withReason(r), e)));
             ThinkingSplitter thinking = p.request().openThinking() ? new ThinkingSplitter() : null;
             StringBuilder text = new StringBuilder();
             while (true) {
@@ -381,11 +423,11 @@ public final class ChatServer implements AutoCloseable {
                 if (event == null) {
                     out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
                     out.flush();
-                } else if (event instanceof Integer id) {
-                    sendText(out, p, decoder.accept(id), thinking, text);
+                } else if (event instanceof String piece) {
+                    sendText(out, p, piece, thinking, text);
                 } else {
                     Finished f = (Finished) event;
-                    sendText(out, p, decoder.finish(), thinking, text);
+                    sendText(out, p, reply.finish(), thinking, text);
                     if (thinking != null) sendDelta(out, p, thinking.finish());
                     finished = true;
                     if (f.error() != null || f.result().finishReason().equals("cancelled")) {

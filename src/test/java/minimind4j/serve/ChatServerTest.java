@@ -198,6 +198,28 @@ class ChatServerTest {
     }
 
     @Test
+    void stopStringsCutTheReplyStreamedOrNot() throws Exception {
+        String question = "讲一个很长的故事";
+        JsonNode full = JSON.readTree(post("/v1/chat/completions", request(question, 40, false).toString()).body());
+        String content = full.at("/choices/0/message/content").asText();
+        assertTrue(content.length() >= 8, "the test needs some text to cut: " + content);
+        String stop = content.substring(content.length() / 2, content.length() / 2 + 2);
+        String expected = content.substring(0, content.indexOf(stop));
+        ObjectNode req = request(question, 40, false);
+        req.putArray("stop").add(stop).add("never appears \u2603\u2603");
+        JsonNode cut = JSON.readTree(post("/v1/chat/completions", req.toString()).body());
+        assertEquals(expected.strip(), cut.at("/choices/0/message/content").asText().strip());
+        assertEquals("stop", cut.at("/choices/0/finish_reason").asText());
+        assertTrue(cut.at("/usage/completion_tokens").asInt() < full.at("/usage/completion_tokens").asInt(),
+                "generation ended at the stop string, not at max_tokens");
+        ObjectNode streamReq = request(question, 40, true);
+        streamReq.put("stop", stop);
+        Streamed s = readStream(post("/v1/chat/completions", streamReq.toString()));
+        assertEquals(cut.at("/choices/0/message/content").asText(), s.content());
+        assertEquals("stop", s.finishReason());
+    }
+
+    @Test
     void toolsAreRenderedIntoThePrompt() throws Exception {
         ObjectNode r = request("What is the weather in Paris?", 1, false);
         ArrayNode tools = r.putArray("tools");
@@ -262,6 +284,11 @@ class ChatServerTest {
         assertError(post(path, "{" + ok + ", \"seed\": \"42\"}"), 400, "seed", "invalid_type");
         assertError(post(path, "{" + ok + ", \"tools\": {}}"), 400, "tools", "invalid_type");
         assertError(post(path, "{" + ok + ", \"repetition_penalty\": 0}"), 400, "repetition_penalty", "invalid_value");
+        assertError(post(path, "{" + ok + ", \"stop\": 5}"), 400, "stop", "invalid_type");
+        assertError(post(path, "{" + ok + ", \"stop\": [\"a\", 1]}"), 400, "stop[1]", "invalid_type");
+        assertError(post(path, "{" + ok + ", \"stop\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}"), 400, "stop", "invalid_value");
+        assertError(post(path, "{" + ok + ", \"stop\": \"\"}"), 400, "stop", "invalid_value");
+        assertError(post(path, "{" + ok + ", \"n\": 2}"), 400, "n", "invalid_value");
         assertError(post(path, "{\"messages\": [{\"role\": \"assistant\", \"content\": \"x\", \"tool_calls\": 3}]}"), 400,
                 "messages[0].tool_calls", "invalid_type");
 
