@@ -32,8 +32,31 @@ public final class Weights {
         return p.getFileName().toString().endsWith(".safetensors");
     }
 
-    /** The tensors of a weight file. A resume checkpoint's nested {@code model} dict is accepted too. */
+    /** The weight file a path names: itself, or a Hugging Face directory's model.safetensors (minimind export). */
+    public static Path file(Path path) {
+        return Files.isDirectory(path) && Files.isRegularFile(path.resolve("model.safetensors")) ? path.resolve("model.safetensors") : path;
+    }
+
+    /**
+     * num_attention_heads from a Hugging Face config.json beside the weights, else {@code fallback}: a MiniMind2 state
+     * dict does not pin the head count down (see {@link #inferConfig}).
+     */
+    public static int headsBeside(Path weights, int fallback) {
+        Path cfg = file(weights).toAbsolutePath().resolveSibling("config.json");
+        if (!Files.isRegularFile(cfg)) return fallback;
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(cfg.toFile()).path("num_attention_heads").asInt(fallback);
+        } catch (java.io.IOException e) {
+            throw new UserError(cfg + ": not readable JSON (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * The tensors of a weight file (or of a Hugging Face directory's model.safetensors). A training checkpoint's
+     * nested {@code model} dict is accepted too.
+     */
     public static LinkedHashMap<String, HostTensor> read(Path path) {
+        path = file(path);
         if (!Files.isRegularFile(path)) throw new UserError(path + ": no such weight file");
         try {
             if (isSafetensors(path)) return Safetensors.read(path);

@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
         description = {"Mean loss of a weight file over a data file: cross-entropy of every supervised token (SFT: assistant replies;",
                 "pretrain: all text), averaged over tokens, as MiniMind's training loss defines it."})
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--weight", required = true, description = "A .pth or .safetensors weight file")
+    @Option(names = "--weight", required = true, description = "A .pth or .safetensors weight file, or a directory from minimind export")
     Path weight;
     @Option(names = "--data", required = true, description = "JSONL: conversations (SFT) or {\"text\": ...} lines (pretrain)")
     Path data;
@@ -39,8 +39,8 @@ public final class EvalCommand implements Callable<Integer> {
     int batchSize;
     @Option(names = "--stage", description = "sft or pretrain (default: from the first line)")
     String stage;
-    @Option(names = {"--num_attention_heads", "--num-attention-heads"}, defaultValue = "8", description = "Heads, when the file cannot tell (default: 8)")
-    int heads;
+    @Option(names = {"--num_attention_heads", "--num-attention-heads"}, description = "Heads, when the file cannot tell (default: 8, or config.json's beside it)")
+    Integer heads;
     @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
     @Option(names = "--dtype", defaultValue = "float32", description = "Autocast precision on CUDA: bfloat16, float16 or float32 (default: float32)")
@@ -54,7 +54,7 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Precision precision = Precision.resolve(device, dtype, false, -1);
         Map<String, HostTensor> sd = Weights.read(weight);
-        ModelConfig c = Weights.inferConfig(sd, heads);
+        ModelConfig c = Weights.inferConfig(sd, heads != null ? heads : Weights.headsBeside(weight, 8));
         String st = stage != null ? stage : detectStage(data);
         long start = System.nanoTime();
         double sum = 0;

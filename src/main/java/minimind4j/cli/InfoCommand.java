@@ -15,11 +15,11 @@ import java.util.concurrent.Callable;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Print a weight file's model config (inferred from its shapes), parameter count and keys.")
 public final class InfoCommand implements Callable<Integer> {
-    @Option(names = "--weight", required = true, description = "A .pth (torch.save state dict) or .safetensors file")
+    @Option(names = "--weight", required = true, description = "A .pth (torch.save state dict) or .safetensors file, or a directory from minimind export")
     Path weight;
 
-    @Option(names = {"--num_attention_heads", "--num-attention-heads"}, description = "Heads, when the file cannot tell (MiniMind2 files): default 8")
-    int heads = 8;
+    @Option(names = {"--num_attention_heads", "--num-attention-heads"}, description = "Heads, when the file cannot tell (MiniMind2 files): default 8, or config.json's beside it")
+    Integer heads;
 
     @Option(names = {"--no_keys", "--no-keys"}, description = "Do not list the keys, only the summary")
     boolean noKeys;
@@ -27,7 +27,7 @@ public final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Map<String, HostTensor> sd = Weights.read(weight);
-        ModelConfig c = Weights.inferConfig(sd, heads);
+        ModelConfig c = Weights.inferConfig(sd, heads != null ? heads : Weights.headsBeside(weight, 8));
         long params = 0;
         for (Map.Entry<String, HostTensor> e : sd.entrySet()) if (!e.getKey().equals(MiniMindLM.LM_HEAD) || !sd.containsKey(MiniMindLM.EMBED)) params += e.getValue().numel();
         System.out.println("file: " + weight);

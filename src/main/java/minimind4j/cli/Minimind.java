@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "MiniMind's pretrain and SFT stages, chat and serve, in Java on libtorch.",
         subcommands = {
                 SftCommand.class, PretrainCommand.class, ChatCommand.class, ServeCommand.class, EvalCommand.class, InfoCommand.class,
-                DataCommand.class, BenchCommand.class, TokenizeCommand.class, TemplateCommand.class, TokenizerCommand.class, DemoDataCommand.class,
+                DataCommand.class, ExportCommand.class, BenchCommand.class, TokenizeCommand.class, TemplateCommand.class, TokenizerCommand.class, DemoDataCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Minimind {
 

@@ -8,6 +8,7 @@ import minimind4j.model.ModelConfig;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -41,9 +42,13 @@ final class WeightFiles {
         minimind4j.engine.Torch.setThreads(Math.max(1, numThreads));
     }
 
-    /** A file path as given, or MiniMind's {@code {save_dir}/{weight}_{hidden}[_moe].pth} for a weight name. */
+    /**
+     * A file path as given, a Hugging Face directory's model.safetensors (see {@code minimind export}), or MiniMind's
+     * {@code {save_dir}/{weight}_{hidden}[_moe].pth} for a weight name.
+     */
     Path file() {
         if (weight.endsWith(".pth") || weight.endsWith(".safetensors")) return Path.of(weight);
+        if (Files.isDirectory(Path.of(weight))) return Weights.file(Path.of(weight));
         ModelConfig c = model.resolve();
         return saveDir.resolve(weight + "_" + c.hiddenSize() + c.weightSuffix() + ".pth");
     }
@@ -53,7 +58,7 @@ final class WeightFiles {
      * the head count, so it is taken as 8 (MiniMind's) unless --num_attention_heads says otherwise.
      */
     ModelConfig config(Map<String, HostTensor> stateDict) {
-        ModelConfig inferred = Weights.inferConfig(stateDict, 8);
+        ModelConfig inferred = Weights.inferConfig(stateDict, Weights.headsBeside(file(), 8));
         return model.anyGiven() ? model.resolve(inferred) : inferred;
     }
 

@@ -1,0 +1,147 @@
+package minimind4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.Safetensors;
+import minimind4j.checkpoint.Weights;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import minimind4j.tokenizer.MiniMindTokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/**
+ * A Hugging Face model directory, what MiniMind's scripts/convert_model.py makes for the ecosystem: the dense models
+ * are architectures transformers already has (MiniMind2 = Llama: RMSNorm, half-split rotary, GQA, SwiGLU, tied
+ * embeddings; minimind-3 = Qwen3: the same plus per-head q/k RMSNorm), and MiniMind's state-dict names are theirs, so
+ * the weights go into model.safetensors unchanged (lm_head omitted: tied), beside config.json, generation_config.json
+ * and the tokenizer files.
+ */
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Writes a Hugging Face directory (model.safetensors, config.json, tokenizer) from a weight file:",
+                "MiniMind2 models as LlamaForCausalLM, minimind-3 models as Qwen3ForCausalLM, as MiniMind's convert_model.py.",
+                "Loadable with transformers' AutoModelForCausalLM.from_pretrained(dir) and the tools built on it."})
+public final class ExportCommand implements Callable<Integer> {
+    @Mixin
+    WeightFiles w = new WeightFiles();
+    @Option(names = {"--out_dir", "--out-dir"}, required = true, description = "The directory to write (must not exist, or be empty)")
+    Path outDir;
+    @Option(names = "--dtype", defaultValue = "float16", description = "float16, bfloat16 or float32 (default: float16, as convert_model.py)")
+    String dtype;
+
+    @Override
+    public Integer call() throws IOException {
+        Path file = w.file();
+        Map<String, HostTensor> sd = Weights.read(file);
+        ModelConfig c = w.config(sd);
+        if (c.useMoe())
+            throw new UserError(file + ": MoE weights have no exact transformers architecture (MiniMind2's MoE has shared experts and its own router); export the dense model, or use MiniMind's convert_model.py");
+        Weights.Report r = Weights.check(MiniMindLM.expectedShapes(c), sd);
+        if (!r.clean()) throw new UserError(r.describe(file) + "\n  only a complete MiniMind state dict can be exported");
+        if (Files.isDirectory(outDir)) {
+            try (Stream<Path> s = Files.list(outDir)) {
+                if (s.findAny().isPresent()) throw new UserError(outDir + ": exists and is not empty; pass a new --out_dir");
+            }
+        } else if (Files.exists(outDir)) {
+            throw new UserError(outDir + ": exists and is not a directory");
+        }
+        String torchDtype = switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "float16", "fp16", "half" -> "float16";
+            case "bfloat16", "bf16" -> "bfloat16";
+            case "float32", "fp32", "float" -> "float32";
+            default -> throw new UserError("--dtype " + dtype + ": expected float16, bfloat16 or float32");
+        };
+        LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
+        for (String k : MiniMindLM.expectedShapes(c).keySet()) {
+            if (k.equals(MiniMindLM.LM_HEAD)) continue;
+            HostTensor t = sd.containsKey(k) ? sd.get(k) : sd.get(MiniMindLM.LM_HEAD);
+            tensors.put(k, switch (torchDtype) {
+                case "float16" -> t.toF16();
+                case "bfloat16" -> t.toBF16();
+                default -> t.toF32();
+            });
+        }
+        // everything goes into a sibling temp directory first: a failed export leaves nothing that looks like a model
+        Path parent = outDir.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempDirectory(parent, "." + outDir.getFileName() + ".tmp");
+        try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath)) {
+            if (tok.vocabSize() > c.vocabSize())
+                throw new UserError(w.tokenizerPath + ": the tokenizer has " + tok.vocabSize() + " tokens but the model only " + c.vocabSize());
+            Safetensors.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            json.writeValue(tmp.resolve("config.json").toFile(), config(c, torchDtype, tok.bosId(), tok.eosId()));
+            Map<String, Object> generation = new LinkedHashMap<>();
+            generation.put("bos_token_id", tok.bosId());
+            generation.put("eos_token_id", tok.eosId());
+            generation.put("pad_token_id", tok.padId());
+            json.writeValue(tmp.resolve("generation_config.json").toFile(), generation);
+            for (String name : new String[]{"tokenizer.json", "tokenizer_config.json"})
+                Files.copy(w.tokenizerPath.resolve(name), tmp.resolve(name));
+            if (Files.isDirectory(outDir)) Files.delete(outDir);
+            Files.move(tmp, outDir, StandardCopyOption.ATOMIC_MOVE);
+            try { // a temp directory is private (rwx------); a model directory is for others to read
+                Files.setPosixFilePermissions(outDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system: its defaults apply
+            }
+        } finally {
+            if (Files.exists(tmp)) try (Stream<Path> s = Files.walk(tmp)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        System.out.printf(Locale.ROOT, "%s: %s, %d tensors (%s), %.2fM parameters; load with AutoModelForCausalLM.from_pretrained(\"%s\")%n",
+                outDir, architecture(c), tensors.size(), torchDtype, MiniMindLM.parameterCount(c) / 1e6, outDir);
+        return 0;
+    }
+
+    static String architecture(ModelConfig c) {
+        return c.qkNorm() ? "Qwen3ForCausalLM" : "LlamaForCausalLM";
+    }
+
+    /** transformers' config for the architecture the model is, with MiniMind's hyper-parameters. */
+    static Map<String, Object> config(ModelConfig c, String torchDtype, int bos, int eos) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("architectures", new String[]{architecture(c)});
+        m.put("model_type", c.qkNorm() ? "qwen3" : "llama");
+        m.put("vocab_size", c.vocabSize());
+        m.put("hidden_size", c.hiddenSize());
+        m.put("intermediate_size", c.intermediateSize());
+        m.put("num_hidden_layers", c.numHiddenLayers());
+        m.put("num_attention_heads", c.numAttentionHeads());
+        m.put("num_key_value_heads", c.numKeyValueHeads());
+        m.put("head_dim", c.headDim());
+        m.put("hidden_act", "silu");
+        m.put("max_position_embeddings", c.maxPositionEmbeddings());
+        m.put("rms_norm_eps", c.rmsNormEps());
+        m.put("rope_theta", c.ropeTheta());
+        m.put("rope_scaling", null);
+        m.put("attention_bias", false);
+        m.put("attention_dropout", 0.0);
+        if (c.qkNorm()) {
+            m.put("use_sliding_window", false);
+            m.put("sliding_window", null);
+        } else {
+            m.put("mlp_bias", false);
+        }
+        m.put("tie_word_embeddings", true);
+        m.put("bos_token_id", bos);
+        m.put("eos_token_id", eos);
+        m.put("torch_dtype", torchDtype);
+        m.put("use_cache", true);
+        return m;
+    }
+}

@@ -1,0 +1,151 @@
+package minimind4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import minimind4j.TestPaths;
+import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.Safetensors;
+import minimind4j.checkpoint.Weights;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code minimind export}: a Hugging Face directory whose tensors, config and tokenizer are the source's. */
+class ExportCommandTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Minimind.run(args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private Path save(ModelConfig c, String name) {
+        Path p = dir.resolve(name);
+        try (MiniMindLM m = MiniMindLM.init(c, 3)) {
+            Weights.saveHalf(p, m);
+        }
+        return p;
+    }
+
+    @Test
+    void miniMind2BecomesLlamaWithTheSameTensorsAndChatsTheSame() throws Exception {
+        ModelConfig c = ModelConfig.minimind2(64, 2, false);
+        Path pth = save(c, "full_sft_64.pth"), out = dir.resolve("hf");
+        Run r = run("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("LlamaForCausalLM"), r.out());
+
+        Map<String, HostTensor> source = Weights.read(pth), exported = Safetensors.read(out.resolve("model.safetensors"));
+        List<String> expectedKeys = new ArrayList<>(MiniMindLM.expectedShapes(c).keySet());
+        expectedKeys.remove(MiniMindLM.LM_HEAD); // tied: transformers re-ties it from the embedding
+        assertEquals(expectedKeys, new ArrayList<>(exported.keySet()));
+        for (String k : expectedKeys) {
+            assertEquals("F16", exported.get(k).dtype().name());
+            assertEquals(source.get(k), exported.get(k), k);
+        }
+
+        JsonNode cfg = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals("LlamaForCausalLM", cfg.at("/architectures/0").asText());
+        assertEquals("llama", cfg.get("model_type").asText());
+        assertEquals(64, cfg.get("hidden_size").asInt());
+        assertEquals(ModelConfig.minimind2Intermediate(64), cfg.get("intermediate_size").asInt());
+        assertEquals(2, cfg.get("num_hidden_layers").asInt());
+        assertEquals(8, cfg.get("num_attention_heads").asInt());
+        assertEquals(2, cfg.get("num_key_value_heads").asInt());
+        assertEquals(6400, cfg.get("vocab_size").asInt());
+        assertEquals(1e-5, cfg.get("rms_norm_eps").asDouble());
+        assertEquals(1e6, cfg.get("rope_theta").asDouble());
+        assertTrue(cfg.get("tie_word_embeddings").asBoolean());
+        assertEquals("float16", cfg.get("torch_dtype").asText());
+        // MiniMind's special tokens: <|im_start|> = 1, <|im_end|> = 2
+        assertEquals(1, cfg.get("bos_token_id").asInt());
+        assertEquals(2, cfg.get("eos_token_id").asInt());
+        for (String f : new String[]{"tokenizer.json", "tokenizer_config.json"})
+            assertArrayEquals(Files.readAllBytes(TestPaths.minimind2().resolve(f)), Files.readAllBytes(out.resolve(f)), f);
+
+        // the directory is a weight source again: the same greedy reply as the .pth it came from
+        String[] ask = {"--prompt", "你好", "--temperature", "0", "--max_new_tokens", "6", "--show_speed", "0"};
+        Run fromPth = run(concat(new String[]{"chat", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind2().toString()}, ask));
+        Run fromDir = run(concat(new String[]{"chat", "--weight", out.toString(), "--tokenizer_path", out.toString()}, ask));
+        assertEquals(0, fromDir.code(), fromDir.err());
+        assertEquals(fromPth.out(), fromDir.out());
+    }
+
+    @Test
+    void miniMind3BecomesQwen3AndTheHeadCountTravelsInConfigJson() throws Exception {
+        ModelConfig c = ModelConfig.minimind3(64, 2).withVocabSize(6400);
+        Path pth = save(c, "full_sft_64.pth"), out = dir.resolve("qwen");
+        Run r = run("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind3().toString(), "--out_dir", out.toString(),
+                "--dtype", "bfloat16");
+        assertEquals(0, r.code(), r.err());
+        JsonNode cfg = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals("Qwen3ForCausalLM", cfg.at("/architectures/0").asText());
+        assertEquals("qwen3", cfg.get("model_type").asText());
+        assertEquals(c.headDim(), cfg.get("head_dim").asInt());
+        assertEquals(c.numKeyValueHeads(), cfg.get("num_key_value_heads").asInt());
+        assertEquals(c.rmsNormEps(), cfg.get("rms_norm_eps").asDouble());
+        assertEquals("BF16", Safetensors.read(out.resolve("model.safetensors")).get("model.layers.0.self_attn.q_norm.weight").dtype().name());
+    }
+
+    /** 4 heads / 1 KV head has the tensor shapes of 8 / 2 at hidden 64: config.json is what tells them apart later. */
+    @Test
+    void aHeadLayoutTheShapesCannotShowTravelsInConfigJson() throws Exception {
+        Path pth = save(ModelConfig.minimind2(64, 2, false).withHeads(4, 1), "heads4.pth"), out = dir.resolve("h4");
+        Run r = run("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", out.toString(),
+                "--num_attention_heads", "4", "--num_key_value_heads", "1");
+        assertEquals(0, r.code(), r.err());
+        Run info = run("info", "--weight", out.toString(), "--no_keys");
+        assertTrue(info.out().contains("num_attention_heads=4 num_key_value_heads=1 head_dim=16"), info.out());
+        Run plain = run("info", "--weight", pth.toString(), "--no_keys");
+        assertTrue(plain.out().contains("num_attention_heads=8 num_key_value_heads=2"), "a bare .pth cannot tell: " + plain.out());
+    }
+
+    @Test
+    void moeAndOccupiedDirectoriesAreRefusedWithoutWritingAnything() throws Exception {
+        Path moe = save(ModelConfig.minimind2(64, 2, true), "moe.pth"), out = dir.resolve("none");
+        Run r = run("export", "--weight", moe.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("error: " + moe + ": MoE weights have no exact transformers architecture"), r.err());
+        assertFalse(Files.exists(out));
+
+        Path dense = save(ModelConfig.minimind2(64, 2, false), "dense.pth"), busy = Files.createDirectories(dir.resolve("busy"));
+        Files.writeString(busy.resolve("keep.txt"), "mine");
+        r = run("export", "--weight", dense.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", busy.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("exists and is not empty"), r.err());
+        try (var files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().contains(".tmp")), "no temp directory left behind");
+        }
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
