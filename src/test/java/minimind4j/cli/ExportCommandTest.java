@@ -11,9 +11,6 @@ import minimind4j.model.ModelConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,21 +24,8 @@ class ExportCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = Minimind.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private Path save(ModelConfig c, String name) {
@@ -56,7 +40,7 @@ class ExportCommandTest {
     void miniMind2BecomesLlamaWithTheSameTensorsAndChatsTheSame() throws Exception {
         ModelConfig c = ModelConfig.minimind2(64, 2, false);
         Path pth = save(c, "full_sft_64.pth"), out = dir.resolve("hf");
-        Run r = run("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", out.toString());
+        CliRun r = run("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("LlamaForCausalLM"), r.out());
 
@@ -90,8 +74,8 @@ class ExportCommandTest {
 
         // the directory is a weight source again: the same greedy reply as the .pth it came from
         String[] ask = {"--prompt", "你好", "--temperature", "0", "--max_new_tokens", "6", "--show_speed", "0"};
-        Run fromPth = run(concat(new String[]{"chat", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind2().toString()}, ask));
-        Run fromDir = run(concat(new String[]{"chat", "--weight", out.toString(), "--tokenizer_path", out.toString()}, ask));
+        CliRun fromPth = run(concat(new String[]{"chat", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind2().toString()}, ask));
+        CliRun fromDir = run(concat(new String[]{"chat", "--weight", out.toString(), "--tokenizer_path", out.toString()}, ask));
         assertEquals(0, fromDir.code(), fromDir.err());
         assertEquals(fromPth.out(), fromDir.out());
     }
@@ -100,7 +84,7 @@ class ExportCommandTest {
     void miniMind3BecomesQwen3AndTheHeadCountTravelsInConfigJson() throws Exception {
         ModelConfig c = ModelConfig.minimind3(64, 2).withVocabSize(6400);
         Path pth = save(c, "full_sft_64.pth"), out = dir.resolve("qwen");
-        Run r = run("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind3().toString(), "--out_dir", out.toString(),
+        CliRun r = run("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind3().toString(), "--out_dir", out.toString(),
                 "--dtype", "bfloat16");
         assertEquals(0, r.code(), r.err());
         JsonNode cfg = new ObjectMapper().readTree(out.resolve("config.json").toFile());
@@ -116,19 +100,19 @@ class ExportCommandTest {
     @Test
     void aHeadLayoutTheShapesCannotShowTravelsInConfigJson() throws Exception {
         Path pth = save(ModelConfig.minimind2(64, 2, false).withHeads(4, 1), "heads4.pth"), out = dir.resolve("h4");
-        Run r = run("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", out.toString(),
+        CliRun r = run("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", out.toString(),
                 "--num_attention_heads", "4", "--num_key_value_heads", "1");
         assertEquals(0, r.code(), r.err());
-        Run info = run("info", "--weight", out.toString(), "--no_keys");
+        CliRun info = run("info", "--weight", out.toString(), "--no_keys");
         assertTrue(info.out().contains("num_attention_heads=4 num_key_value_heads=1 head_dim=16"), info.out());
-        Run plain = run("info", "--weight", pth.toString(), "--no_keys");
+        CliRun plain = run("info", "--weight", pth.toString(), "--no_keys");
         assertTrue(plain.out().contains("num_attention_heads=8 num_key_value_heads=2"), "a bare .pth cannot tell: " + plain.out());
     }
 
     @Test
     void moeAndOccupiedDirectoriesAreRefusedWithoutWritingAnything() throws Exception {
         Path moe = save(ModelConfig.minimind2(64, 2, true), "moe.pth"), out = dir.resolve("none");
-        Run r = run("export", "--weight", moe.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", out.toString());
+        CliRun r = run("export", "--weight", moe.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", out.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("error: " + moe + ": MoE weights have no exact transformers architecture"), r.err());
         assertFalse(Files.exists(out));

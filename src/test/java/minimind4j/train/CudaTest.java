@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -81,14 +80,7 @@ class CudaTest {
 
     @Test
     void sftOnCudaInBf16AndFp16LearnsAndSavesCpuLoadableFiles() throws Exception {
-        List<String> lines = new ArrayList<>();
-        Random r = new Random(1);
-        for (int i = 0; i < 24; i++) {
-            int a = r.nextInt(40), b = r.nextInt(40);
-            lines.add("{\"conversations\":[{\"role\":\"user\",\"content\":\"What is " + a + " plus " + b + "?\"},"
-                    + "{\"role\":\"assistant\",\"content\":\"" + a + " plus " + b + " is " + (a + b) + ".\"}]}");
-        }
-        Path data = Files.write(dir.resolve("sft.jsonl"), lines);
+        Path data = Files.write(dir.resolve("sft.jsonl"), TrainerTest.additions(24, 40, 1));
         for (String dtype : new String[]{"bfloat16", "float16"}) {
             Path save = dir.resolve(dtype);
             String[] args = {"sft", "--data_path", data.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),

@@ -3,14 +3,12 @@ package minimind4j.train;
 import minimind4j.TestPaths;
 import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Pth;
+import minimind4j.cli.CliRun;
 import minimind4j.cli.Minimind;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,17 +27,22 @@ class TrainerTest {
 
     @BeforeAll
     static void data() throws Exception {
-        Random r = new Random(1);
-        List<String> lines = new ArrayList<>();
-        for (int i = 0; i < 24; i++) {
-            int a = r.nextInt(40), b = r.nextInt(40);
-            lines.add("{\"conversations\":[{\"role\":\"user\",\"content\":\"What is " + a + " plus " + b + "?\"},"
-                    + "{\"role\":\"assistant\",\"content\":\"" + a + " plus " + b + " is " + (a + b) + ".\"}]}");
-        }
-        sft = Files.write(dir.resolve("sft.jsonl"), lines);
+        sft = Files.write(dir.resolve("sft.jsonl"), additions(24, 40, 1));
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < 32; i++) texts.add("{\"text\":\"Number " + i + " comes after " + (i + 1000) + " and before " + (i + 2000) + ".\"}");
         pretrain = Files.write(dir.resolve("pre.jsonl"), texts);
+    }
+
+    /** n conversations "What is a plus b?" / "a plus b is c." with a, b below {@code below}. */
+    static List<String> additions(int n, int below, long seed) {
+        Random r = new Random(seed);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int a = r.nextInt(below), b = r.nextInt(below);
+            lines.add("{\"conversations\":[{\"role\":\"user\",\"content\":\"What is " + a + " plus " + b + "?\"},"
+                    + "{\"role\":\"assistant\",\"content\":\"" + a + " plus " + b + " is " + (a + b) + ".\"}]}");
+        }
+        return lines;
     }
 
     static String[] args(Path save, String stage, Path data, String... extra) {
@@ -87,17 +90,9 @@ class TrainerTest {
 
     @Test
     void missingStartingWeightIsAClearError() {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream old = System.err;
-        int code;
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = run(args(dir.resolve("nothing"), "sft", sft, "--epochs", "1"));
-        } finally {
-            System.setErr(old);
-        }
-        assertEquals(2, code);
-        String msg = err.toString(StandardCharsets.UTF_8);
+        CliRun r = CliRun.of(args(dir.resolve("nothing"), "sft", sft, "--epochs", "1"));
+        assertEquals(2, r.code());
+        String msg = r.err();
         assertTrue(msg.contains("pretrain_32.pth: no such weight file"), msg);
         assertEquals(1, msg.strip().lines().count(), "one line, no stack trace: " + msg);
     }
@@ -163,17 +158,9 @@ class TrainerTest {
     @Test
     void cudaOnACpuBuildIsAOneLineError() {
         org.junit.jupiter.api.Assumptions.assumeFalse(minimind4j.engine.Torch.cudaAvailable(), "this machine has CUDA");
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream old = System.err;
-        int code;
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = run(args(dir.resolve("cuda"), "sft", sft, "--device", "cuda:0", "--from_weight", "none"));
-        } finally {
-            System.setErr(old);
-        }
-        assertEquals(2, code);
-        String msg = err.toString(StandardCharsets.UTF_8).strip();
+        CliRun r = CliRun.of(args(dir.resolve("cuda"), "sft", sft, "--device", "cuda:0", "--from_weight", "none"));
+        assertEquals(2, r.code());
+        String msg = r.err().strip();
         assertTrue(msg.startsWith("error: --device cuda:0: libtorch sees no CUDA device"), msg);
         assertEquals(1, msg.lines().count(), msg);
         assertFalse(Files.exists(dir.resolve("cuda")), "nothing written");
@@ -185,24 +172,14 @@ class TrainerTest {
         Path save = dir.resolve("heads");
         String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none"};
         assertEquals(0, run(concat(args(save, "sft", sft, "--max_steps", "2"), common)));
-        ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
-        PrintStream oldErr = System.err, oldOut = System.out;
-        int refused, flagged;
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            refused = run(concat(args(save, "sft", sft, "--from_resume", "1", "--num_attention_heads", "4", "--num_key_value_heads", "1"), common));
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            flagged = run(concat(args(save, "sft", sft, "--from_resume", "1", "--seed", "7", "--max_steps", "1"), common));
-        } finally {
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
-        assertEquals(2, refused);
-        String msg = err.toString(StandardCharsets.UTF_8).strip();
+        CliRun refused = CliRun.of(concat(args(save, "sft", sft, "--from_resume", "1", "--num_attention_heads", "4", "--num_key_value_heads", "1"), common));
+        CliRun flagged = CliRun.of(concat(args(save, "sft", sft, "--from_resume", "1", "--seed", "7", "--max_steps", "1"), common));
+        assertEquals(2, refused.code());
+        String msg = refused.err().strip();
         assertTrue(msg.contains("written for another model: num_attention_heads 8 (this run: 4), num_key_value_heads 2 (this run: 1)"), msg);
         assertEquals(1, msg.lines().count(), msg);
-        assertEquals(0, flagged);
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains("written with --seed 42, this run has 7"), out.toString(StandardCharsets.UTF_8));
+        assertEquals(0, flagged.code());
+        assertTrue(flagged.out().contains("written with --seed 42, this run has 7"), flagged.out());
     }
 
     /**
@@ -221,17 +198,9 @@ class TrainerTest {
         Path data = dir.resolve("boom.jsonl"), save = dir.resolve("boom"), full = dir.resolve("boomfull");
         Files.write(data, bad);
         String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--group_by_length", "0", "--add_system_ratio", "0"};
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream old = System.err;
-        int code;
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = run(with(concat(args(save, "sft", data), common), "--tokenizer_path", tok.toString()));
-        } finally {
-            System.setErr(old);
-        }
-        String msg = err.toString(StandardCharsets.UTF_8).strip();
-        assertEquals(2, code, msg);
+        CliRun failed = CliRun.of(with(concat(args(save, "sft", data), common), "--tokenizer_path", tok.toString()));
+        String msg = failed.err().strip();
+        assertEquals(2, failed.code(), msg);
         assertTrue(msg.contains("boom.jsonl:" + (broken + 1) + ": the chat template failed on this conversation (chat template line 1: no booms here)"), msg);
         assertTrue(msg.endsWith("progress saved: fix the line and continue with --from_resume 1"), msg);
         @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(save.resolve("full_sft_32_resume.pth"));
@@ -250,14 +219,7 @@ class TrainerTest {
      */
     @Test
     void twoThousandStepsEqualOneThousandPlusResumePlusOneThousand() throws Exception {
-        Random r = new Random(3);
-        List<String> lines = new ArrayList<>();
-        for (int i = 0; i < 8000; i++) {
-            int a = r.nextInt(100), b = r.nextInt(100);
-            lines.add("{\"conversations\":[{\"role\":\"user\",\"content\":\"What is " + a + " plus " + b + "?\"},"
-                    + "{\"role\":\"assistant\",\"content\":\"" + a + " plus " + b + " is " + (a + b) + ".\"}]}");
-        }
-        Path data = Files.write(dir.resolve("sft8k.jsonl"), lines);
+        Path data = Files.write(dir.resolve("sft8k.jsonl"), additions(8000, 100, 3));
         Path full = dir.resolve("2k"), parts = dir.resolve("1k1k");
         String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3",
                 "--accumulation_steps", "2"};
@@ -297,20 +259,16 @@ class TrainerTest {
     @Test
     void nonFiniteLossesInARowStopTheRunWithoutSavingThem() {
         Path save = dir.resolve("nan");
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream old = System.err;
-        int code;
+        CliRun r;
         try {
             Trainer.poisonLossAt = step -> step >= 2;
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = run(args(save, "sft", sft, "--epochs", "1", "--batch_size", "2", "--from_weight", "none",
+            r = CliRun.of(args(save, "sft", sft, "--epochs", "1", "--batch_size", "2", "--from_weight", "none",
                     "--max_nan_steps", "3", "--save_interval", "100000"));
         } finally {
-            System.setErr(old);
             Trainer.poisonLossAt = null;
         }
-        assertEquals(2, code);
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("NaN/inf for 3 steps in a row"), err.toString(StandardCharsets.UTF_8));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("NaN/inf for 3 steps in a row"), r.err());
         assertFalse(Files.exists(save.resolve("full_sft_32.pth")), "the run stopped before any checkpoint");
     }
 
