@@ -170,7 +170,6 @@ public final class Trainer {
                 BatchPlan plan = epoch == startEpoch ? first : new BatchPlan(data, o.batchSize(), epoch, o.groupByLength(), 32, dist.rank(), dist.worldSize());
                 int iters = plan.iters();
                 int skip = epoch == startEpoch ? startStep : 0;
-                int lastStep = skip;
                 long windowTokens = 0, windowSupervised = 0;
                 long windowStart = System.nanoTime();
                 try (BatchLoader loader = new BatchLoader(plan, skip, data.padId(), padTo)) {
@@ -182,7 +181,6 @@ public final class Trainer {
                             throw keepProgress(dataError, model, opt, scaler, epoch, step - 1, stepsRun);
                         }
                         if (batch == null) break;
-                        lastStep = step;
                         double lr = CosineSchedule.lr((long) epoch * iters + step, (long) o.epochs() * iters, o.learningRate());
                         opt.param_groups().get(0).options().set_lr(lr);
                         double loss, logitsLoss, aux;
@@ -210,7 +208,8 @@ public final class Trainer {
                                     throw new UserError("the loss was NaN/inf for " + nanStreak + " steps in a row (epoch " + (epoch + 1) + ", step " + step
                                             + "); lower --learning_rate or check the data. Saved checkpoints hold no NaN weights.");
                             }
-                            if (step % o.accumulationSteps() == 0) optimizerStep(model, opt, params, scaler, epoch, step);
+                            // the epoch's last step flushes a partial window, before anything below evaluates or saves
+                            if (step % o.accumulationSteps() == 0 || step == iters) optimizerStep(model, opt, params, scaler, epoch, step);
                         }
                         stepsRun++;
                         if (Double.isFinite(loss)) lastLoss = loss;
@@ -239,18 +238,13 @@ public final class Trainer {
                             windowStart = System.nanoTime();
                         }
                         if (step % o.saveInterval() == 0 || last || stopNow) {
-                            savedWeights = save(model, opt, scaler, epoch, step);
+                            savedWeights = save(model, opt, scaler, epoch, resumableStep(step, iters));
                         }
                         if (stopNow) {
                             interrupted = o.maxSteps() <= 0 || stepsRun < o.maxSteps();
                             if (interrupted) log("interrupted: saved " + resumePath() + "; continue with --from_resume 1");
                             break outer;
                         }
-                    }
-                }
-                if (lastStep > skip && lastStep % o.accumulationSteps() != 0) {
-                    try (PointerScope scope = Torch.scope()) {
-                        optimizerStep(model, opt, params, scaler, epoch, lastStep);
                     }
                 }
             }
@@ -271,6 +265,16 @@ public final class Trainer {
     private long overflowSkips;
 
     /**
+     * The step a resume checkpoint records: the last one whose gradients are in the weights. Mid-window, the steps
+     * since the last optimizer step only live in .grad, which is not saved, so the resumed run redoes them (same
+     * batches, same weights, same gradients) and ends exactly where an uninterrupted run ends. (MiniMind records the
+     * current step and so drops that partial window.) The epoch's last step is always flushed.
+     */
+    private int resumableStep(int step, int iters) {
+        return step == iters ? step : step - step % o.accumulationSteps();
+    }
+
+    /**
      * A data line that fails only when its batch is prepared (its chat template raised, say) ends the run, but not its
      * progress: a single-process run saves a resume checkpoint at the last finished step, so fixing the line and
      * passing --from_resume 1 continues exactly there. (A rank of a distributed run cannot save alone: the others
@@ -278,7 +282,7 @@ public final class Trainer {
      */
     private UserError keepProgress(UserError e, MiniMindLM model, AdamW opt, GradScaler scaler, int epoch, int doneSteps, long stepsRun) {
         if (dist.worldSize() > 1 || stepsRun == 0) return e;
-        save(model, opt, scaler, epoch, doneSteps);
+        save(model, opt, scaler, epoch, resumableStep(doneSteps, Integer.MAX_VALUE));
         return new UserError(e.getMessage() + "; progress saved: fix the line and continue with --from_resume 1", e);
     }
 

@@ -243,6 +243,28 @@ class TrainerTest {
         return out;
     }
 
+    /**
+     * 6 steps an epoch, accumulation 4: an update after step 4 and the partial window (steps 5, 6) flushed at the
+     * epoch's end, before the weights are saved. Stopped after step 5 (mid-window), the resume checkpoint says step 4,
+     * so the resumed run redoes step 5 and ends exactly where the uninterrupted run ends.
+     */
+    @Test
+    void thePartialWindowIsFlushedBeforeSavingAndAStopMidWindowResumesExactly() throws Exception {
+        Path full = dir.resolve("win-full"), four = dir.resolve("win-4"), parts = dir.resolve("win-parts");
+        String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3", "--accumulation_steps", "4"};
+        assertEquals(0, run(concat(args(full, "sft", sft), common)));
+        assertEquals(0, run(concat(args(four, "sft", sft, "--max_steps", "4"), common)));
+        Map<String, HostTensor> wFull = weights(full.resolve("full_sft_32.pth")), wFour = weights(four.resolve("full_sft_32.pth"));
+        assertNotEquals(wFour.get("model.norm.weight"), wFull.get("model.norm.weight"), "steps 5-6 must reach the saved weights");
+
+        assertEquals(0, run(concat(args(parts, "sft", sft, "--max_steps", "5"), common)));
+        @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(parts.resolve("full_sft_32_resume.pth"));
+        assertEquals(4L, ((Number) root.get("step")).longValue(), "step 5's gradient was never applied: it is redone");
+        assertEquals(0, run(concat(args(parts, "sft", sft, "--from_resume", "1"), common)));
+        Map<String, HostTensor> wParts = weights(parts.resolve("full_sft_32.pth"));
+        for (String k : wFull.keySet()) assertEquals(wFull.get(k), wParts.get(k), k);
+    }
+
     @Test
     void aNonFiniteLossSkipsItsUpdateAndTheRunGoesOn() throws Exception {
         Path save = dir.resolve("nan1");
