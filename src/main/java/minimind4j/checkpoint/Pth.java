@@ -82,7 +82,11 @@ public final class Pth {
      * MiniMind's {@code *_resume.pth}), or of the top level itself when {@code key} is null.
      */
     public static LinkedHashMap<String, HostTensor> readStateDict(Path file, String key) throws IOException {
-        Object top = read(file);
+        return stateDict(read(file), file, key);
+    }
+
+    /** {@link #readStateDict(Path, String)} over a {@code top} object already {@link #read} from {@code file}. */
+    public static LinkedHashMap<String, HostTensor> stateDict(Object top, Path file, String key) {
         Object dict = top;
         if (key != null) {
             if (!(top instanceof Map) || !((Map<?, ?>) top).containsKey(key)) {

@@ -61,8 +61,10 @@ public final class Weights {
         try {
             if (isSafetensors(path)) return Safetensors.read(path);
             // a training checkpoint (this project's *_resume.pth, MiniMind's lm_checkpoint) keeps its weights under 'model'
-            return Pth.read(path) instanceof Map<?, ?> root && !(root.values().stream().anyMatch(v -> v instanceof HostTensor))
-                    && root.get("model") instanceof Map<?, ?> ? Pth.readStateDict(path, "model") : Pth.readStateDict(path);
+            Object top = Pth.read(path);
+            boolean checkpoint = top instanceof Map<?, ?> root && root.values().stream().noneMatch(v -> v instanceof HostTensor)
+                    && root.get("model") instanceof Map<?, ?>;
+            return Pth.stateDict(top, path, checkpoint ? "model" : null);
         } catch (java.io.IOException e) {
             throw new UserError(path + ": cannot read weights (" + e.getMessage() + ")");
         }
