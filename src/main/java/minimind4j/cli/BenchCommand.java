@@ -243,7 +243,7 @@ public final class BenchCommand implements Callable<Integer> {
                 boolean timed = s > 0;
                 try (PointerScope scope = Torch.scope()) {
                     long t0 = System.nanoTime();
-                    Tensor ids = precision.to(Torch.longs(b.ids(), b.rows(), b.cols())), labels = precision.to(Torch.longs(b.labels(), b.rows(), b.cols()));
+                    Tensor ids = precision.longs(b.ids(), b.rows(), b.cols()), labels = precision.longs(b.labels(), b.rows(), b.cols());
                     long t1 = System.nanoTime();
                     MiniMindLM.Loss l;
                     try (Precision.Region autocast = precision.autocastRegion()) {

@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Safetensors;
 import minimind4j.checkpoint.Weights;
+import minimind4j.engine.Precision;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -58,12 +60,8 @@ public final class ExportCommand implements Callable<Integer> {
         } else if (Files.exists(outDir)) {
             throw new UserError(outDir + ": exists and is not a directory");
         }
-        String torchDtype = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "float16", "fp16", "half" -> "float16";
-            case "bfloat16", "bf16" -> "bfloat16";
-            case "float32", "fp32", "float" -> "float32";
-            default -> throw new UserError("--dtype " + dtype + ": expected float16, bfloat16 or float32");
-        };
+        ScalarType type = Precision.parseDtype(dtype);  // null: float32
+        String torchDtype = type == null ? "float32" : type.value == ScalarType.Half.value ? "float16" : "bfloat16";
         LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
         for (String k : MiniMindLM.expectedShapes(c).keySet()) {
             if (k.equals(MiniMindLM.LM_HEAD)) continue;

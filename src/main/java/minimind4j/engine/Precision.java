@@ -16,12 +16,16 @@ import java.util.Locale;
  *
  * @param deviceName "cpu" or "cuda:N"
  * @param autocast   the autocast type (BFloat16 or Half), or null for plain fp32
- * @param gradScaler whether losses are scaled (float16 autocast)
  */
-public record Precision(String deviceName, ScalarType autocast, boolean gradScaler) {
+public record Precision(String deviceName, ScalarType autocast) {
 
     public static Precision cpu() {
-        return new Precision("cpu", null, false);
+        return new Precision("cpu", null);
+    }
+
+    /** Whether losses are scaled: float16 autocast, as MiniMind's {@code GradScaler(enabled=(dtype == 'float16'))}. */
+    public boolean gradScaler() {
+        return autocast != null && autocast.value == ScalarType.Half.value;
     }
 
     /**
@@ -31,10 +35,7 @@ public record Precision(String deviceName, ScalarType autocast, boolean gradScal
     public static Precision resolve(String device, String dtype, boolean cpuAutocast, int localRank) {
         String d = device == null ? defaultDevice() : device.trim().toLowerCase(Locale.ROOT);
         ScalarType type = parseDtype(dtype);
-        if (d.equals("cpu")) {
-            ScalarType t = cpuAutocast ? type : null;
-            return new Precision("cpu", t, t != null && t.value == ScalarType.Half.value);
-        }
+        if (d.equals("cpu")) return new Precision("cpu", cpuAutocast ? type : null);
         int index;
         if (d.equals("cuda")) index = 0;
         else if (d.matches("cuda:\\d+")) index = Integer.parseInt(d.substring(5));
@@ -46,7 +47,7 @@ public record Precision(String deviceName, ScalarType autocast, boolean gradScal
         int count = Torch.cudaDeviceCount();
         if (index >= count)
             throw new UserError("--device cuda:" + index + ": only " + count + " CUDA device(s) are visible (cuda:0.." + (count - 1) + ")");
-        return new Precision("cuda:" + index, type, type != null && type.value == ScalarType.Half.value);
+        return new Precision("cuda:" + index, type);
     }
 
     /** MiniMind's default: {@code "cuda:0" if torch.cuda.is_available() else "cpu"}. */
@@ -55,7 +56,7 @@ public record Precision(String deviceName, ScalarType autocast, boolean gradScal
     }
 
     /** bfloat16/bf16, float16/fp16/half, float32/fp32/float; null for float32 (no autocast). */
-    static ScalarType parseDtype(String dtype) {
+    public static ScalarType parseDtype(String dtype) {
         String t = dtype == null ? "bfloat16" : dtype.trim().toLowerCase(Locale.ROOT);
         return switch (t) {
             case "bfloat16", "bf16" -> ScalarType.BFloat16;
@@ -72,11 +73,16 @@ public record Precision(String deviceName, ScalarType autocast, boolean gradScal
     public DeviceType deviceType() { return cuda() ? DeviceType.CUDA : DeviceType.CPU; }
 
     /** A new handle to the device (native; callers inside a PointerScope get it freed with the scope). */
-    public Device device() { return new Device(deviceName); }
+    public Device device() { return Torch.device(deviceName); }
 
     /** The tensor on this run's device (the same tensor when it is already there). */
     public Tensor to(Tensor t) {
         return cuda() ? t.to(device(), t.scalar_type()) : t;
+    }
+
+    /** Token ids (or labels) as a Long tensor on this run's device. */
+    public Tensor longs(long[] data, long... shape) {
+        return to(Torch.longs(data, shape));
     }
 
     /** A scope that closes without checked exceptions. */
@@ -93,6 +99,6 @@ public record Precision(String deviceName, ScalarType autocast, boolean gradScal
 
     public String describe() {
         String p = autocast == null ? "fp32" : (autocast.value == ScalarType.BFloat16.value ? "bf16" : "fp16") + " autocast";
-        return deviceName + ", " + p + (gradScaler ? " with loss scaling" : "");
+        return deviceName + ", " + p + (gradScaler() ? " with loss scaling" : "");
     }
 }

@@ -27,8 +27,7 @@ public final class Evaluation {
             for (Batch b; (b = loader.next()) != null; ) {
                 if (b.supervised() == 0) continue;
                 try (PointerScope step = Torch.scope(); Precision.Region autocast = precision.autocastRegion()) {
-                    MiniMindLM.Loss l = model.loss(precision.to(Torch.longs(b.ids(), b.rows(), b.cols())),
-                            precision.to(Torch.longs(b.labels(), b.rows(), b.cols())));
+                    MiniMindLM.Loss l = model.loss(precision.longs(b.ids(), b.rows(), b.cols()), precision.longs(b.labels(), b.rows(), b.cols()));
                     sum += l.logitsLoss().item_double() * l.supervised();
                     count += l.supervised();
                 }

@@ -185,8 +185,8 @@ public final class Trainer {
                         opt.param_groups().get(0).options().set_lr(lr);
                         double loss, logitsLoss, aux;
                         try (PointerScope scope = Torch.scope()) {
-                            Tensor ids = precision.to(Torch.longs(batch.ids(), batch.rows(), batch.cols()));
-                            Tensor labels = precision.to(Torch.longs(batch.labels(), batch.rows(), batch.cols()));
+                            Tensor ids = precision.longs(batch.ids(), batch.rows(), batch.cols());
+                            Tensor labels = precision.longs(batch.labels(), batch.rows(), batch.cols());
                             MiniMindLM.Loss l;
                             try (Precision.Region autocast = precision.autocastRegion()) {
                                 l = model.loss(ids, labels);
