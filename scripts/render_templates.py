@@ -110,12 +110,12 @@ def write_jsonl(path, rows):
 
 def main():
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    shared = os.path.join(os.path.dirname(repo), "shared", "minimind")
+    reference = os.path.join(repo, "src", "test", "resources", "minimind")
     fixtures_default = os.path.join(repo, "src", "test", "resources", "template-parity")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", default=fixtures_default)
-    parser.add_argument("--minimind3", default=shared, help="folder with minimind-3's tokenizer_config.json")
-    parser.add_argument("--minimind2", default=os.path.join(shared, "minimind2"),
+    parser.add_argument("--minimind3", default=os.path.join(reference, "minimind3"), help="folder with minimind-3's tokenizer_config.json")
+    parser.add_argument("--minimind2", default=os.path.join(reference, "minimind2"),
                         help="folder with MiniMind2's tokenizer_config.json")
     parser.add_argument("--out", default=None, help="output folder (default: the fixtures folder)")
     args = parser.parse_args()

@@ -3,24 +3,30 @@ package minimind4j;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where the real MiniMind reference files live: {@code ../shared/minimind} beside the checkout (CI lays it there). */
+/** Where the real MiniMind reference files live: {@code src/test/resources/minimind} inside the checkout (see its SOURCE.md). */
 public final class TestPaths {
     private TestPaths() {}
 
-    public static Path sharedMinimind() {
-        Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath().getParent().resolve("shared/minimind");
-        if (!Files.isRegularFile(p.resolve("tokenizer.json"))) {
-            throw new IllegalStateException("MiniMind reference files not found at " + p
-                    + ": the tests expect ../shared/minimind beside the checkout");
+    /** The test resources folder, resolved from the module's base directory (Maven runs tests there). */
+    public static Path resources() {
+        Path p = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath().resolve("src/test/resources");
+        if (!Files.isDirectory(p)) throw new IllegalStateException("test resources not found at " + p + ": run the tests from the checkout's root");
+        return p;
+    }
+
+    public static Path minimindReference() {
+        Path p = resources().resolve("minimind");
+        if (!Files.isRegularFile(p.resolve("minimind3/tokenizer.json"))) {
+            throw new IllegalStateException("MiniMind reference files not found at " + p + " (they are part of the checkout)");
         }
         return p;
     }
 
     /** minimind-3 tokenizer directory (tokenizer.json + tokenizer_config.json). */
-    public static Path minimind3() { return sharedMinimind(); }
+    public static Path minimind3() { return minimindReference().resolve("minimind3"); }
 
     /** MiniMind2 tokenizer directory. */
-    public static Path minimind2() { return sharedMinimind().resolve("minimind2"); }
+    public static Path minimind2() { return minimindReference().resolve("minimind2"); }
 
     /** The conversation content that makes {@link #tokenizerThatRejects} raise. */
     public static final String REJECTED = "BOOM";

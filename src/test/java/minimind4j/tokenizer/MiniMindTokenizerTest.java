@@ -56,14 +56,14 @@ class MiniMindTokenizerTest {
 
     @Test
     void moreStringsMatchThePythonBpeReference() {
-        // python3 scripts/bpe_reference.py ../shared/minimind/tokenizer.json TEXT...
+        // python3 scripts/bpe_reference.py src/test/resources/minimind/minimind3/tokenizer.json TEXT...
         assertArrayEquals(new int[] {1, 832, 311, 234, 75, 108, 256, 4544, 282, 258, 1975, 36, 2, 234, 1, 1388, 570,
                 811, 234}, minimind3.encode(CHAT));
         assertArrayEquals(new int[] {1931, 628, 1190, 53, 57, 61, 399, 100, 163, 143, 478, 317, 4249, 3006, 256, 3084,
                 2207, 1445, 344, 325, 375, 36, 36, 332}, minimind3.encode(PUNCTUATED));
         assertArrayEquals(new int[] {25, 234, 1210, 455, 234, 26, 234, 234, 21, 126, 37, 2533, 3149, 536, 105, 37, 128,
                 22}, minimind3.encode(THINK_AND_TOOL));
-        // python3 scripts/bpe_reference.py ../shared/minimind/minimind2/tokenizer.json TEXT...
+        // python3 scripts/bpe_reference.py src/test/resources/minimind/minimind2/tokenizer.json TEXT...
         assertArrayEquals(new int[] {1, 320, 275, 201, 42, 75, 223, 175, 256, 249, 225, 1072, 3, 2, 201, 1, 1078, 538,
                 501, 201}, minimind2.encode(CHAT));
         assertArrayEquals(new int[] {3255, 531, 2107, 20, 24, 28, 358, 67, 130, 110, 319, 272, 1397, 4100, 223, 3181,
