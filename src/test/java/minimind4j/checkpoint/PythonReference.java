@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -28,28 +27,17 @@ import java.util.concurrent.TimeUnit;
 final class PythonReference {
     static final ObjectMapper JSON = new ObjectMapper();
     static final Path SCRIPT = Path.of("src/test/python/torch_pickle_ref.py").toAbsolutePath();
-    private static Boolean available;
 
     private PythonReference() {}
 
-    /** Skips the calling test unless python3 with numpy can run the reference script. */
+    /** The interpreter with numpy (fails under CI, skips elsewhere, when there is none). */
     static void assumeAvailable() {
-        if (available == null) {
-            try {
-                Process p = new ProcessBuilder("python3", "-c", "import numpy, zipfile, pickletools")
-                        .redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                available = p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 && Files.isRegularFile(SCRIPT);
-            } catch (IOException | InterruptedException e) {
-                available = false;
-            }
-        }
-        Assumptions.assumeTrue(available, "python3 with numpy not available; skipping the cross-check with Python");
+        minimind4j.TestPython.require("numpy");
     }
 
     /** Runs the script with the given arguments and returns its standard output. */
     static String run(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("python3", SCRIPT.toString()));
+        List<String> command = new ArrayList<>(List.of(minimind4j.TestPython.require("numpy"), SCRIPT.toString()));
         command.addAll(List.of(args));
         Path err = Files.createTempFile("torch_pickle_ref", ".err");
         try {
@@ -70,7 +58,7 @@ final class PythonReference {
 
     /** Runs {@code python3 -c code} and returns its raw standard output. */
     static byte[] runPythonCode(String code) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("python3", "-c", code).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(minimind4j.TestPython.require("numpy"), "-c", code).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("python failed: " + code);
         return out;

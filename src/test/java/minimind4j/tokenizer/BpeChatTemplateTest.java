@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Renders the chat template we write with Python jinja2 under transformers' settings (src/test/python). */
 class BpeChatTemplateTest {
@@ -20,11 +19,11 @@ class BpeChatTemplateTest {
 
     @Test
     void rendersMiniMindsFormatInJinja2() throws Exception {
-        assumeTrue(run(List.of("python3", "-c", "import jinja2")).exit == 0, "python3 with jinja2 not installed");
+        String python = minimind4j.TestPython.require("jinja2");
         BpeTrainer trainer = new BpeTrainer(260, BpeTrainer.DEFAULT_SPECIAL_TOKENS);
         trainer.addText("hello hello");
         TokenizerFiles.write(dir, trainer.train(), 512);
-        Result r = run(List.of("python3", "src/test/python/check_chat_template.py",
+        Result r = run(List.of(python, "src/test/python/check_chat_template.py",
                 dir.resolve("tokenizer_config.json").toString(),
                 TestPaths.minimind2().resolve("tokenizer_config.json").toString()));
         assertEquals(0, r.exit, r.output);

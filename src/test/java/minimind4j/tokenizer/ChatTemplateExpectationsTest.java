@@ -2,7 +2,6 @@ package minimind4j.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,8 +26,8 @@ class ChatTemplateExpectationsTest {
 
     @Test
     void checkedInExpectationsAreWhatJinjaRendersNow(@TempDir Path out) throws Exception {
-        assumeTrue(pythonWithJinja(), "python3 with jinja2 is not installed");
-        Process p = new ProcessBuilder("python3", ROOT.resolve("scripts/render_templates.py").toString(),
+        String python = minimind4j.TestPython.require("jinja2");
+        Process p = new ProcessBuilder(python, ROOT.resolve("scripts/render_templates.py").toString(),
                 "--fixtures", FIXTURES.toString(),
                 "--minimind3", TestPaths.minimind3().toString(),
                 "--minimind2", TestPaths.minimind2().toString(),
@@ -40,19 +39,6 @@ class ChatTemplateExpectationsTest {
         for (String name : List.of("expected-minimind3.jsonl", "expected-minimind2.jsonl", "expected-features.jsonl")) {
             assertEquals(Files.readString(out.resolve(name)), Files.readString(FIXTURES.resolve(name)),
                     name + " is stale: run python3 scripts/render_templates.py and commit the result");
-        }
-    }
-
-    private static boolean pythonWithJinja() {
-        try {
-            Process p = new ProcessBuilder("python3", "-c", "import jinja2").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
     }
 }

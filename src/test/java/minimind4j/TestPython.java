@@ -1,0 +1,80 @@
+package minimind4j;
+
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Python interpreter the cross-checks run on. Debian's {@code /usr/bin/python3} comes first (its python3-numpy,
+ * python3-jinja2 and python3-torch are what {@code .ci/run} installs; a {@code python3} earlier on PATH may be another
+ * interpreter without them), then {@code python3} on PATH. A test that needs modules calls {@link #require}: under CI
+ * (the {@code CI} variable set) a missing module fails the test, elsewhere it is skipped with a message naming the
+ * package to install, so CI never passes a cross-check it did not run.
+ */
+public final class TestPython {
+    private TestPython() {}
+
+    private static final Map<String, String> FOUND = new ConcurrentHashMap<>();
+
+    /** The interpreter that imports every module (comma-separated key), or null. */
+    private static String find(List<String> modules) {
+        String key = String.join(",", modules);
+        String hit = FOUND.computeIfAbsent(key, k -> {
+            for (String candidate : List.of("/usr/bin/python3", "python3")) {
+                if (candidate.startsWith("/") && !Files.isExecutable(Path.of(candidate))) continue;
+                if (imports(candidate, modules)) return candidate;
+            }
+            return "";
+        });
+        return hit.isEmpty() ? null : hit;
+    }
+
+    private static boolean imports(String python, List<String> modules) {
+        try {
+            Process p = new ProcessBuilder(python, "-c", "import " + String.join(", ", modules)).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) { p.destroyForcibly(); return false; }
+            return p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** True when running under CI ({@code CI} set and not "false"). */
+    public static boolean underCi() {
+        String ci = System.getenv("CI");
+        return ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false");
+    }
+
+    /**
+     * The interpreter that has all these modules (e.g. "numpy", "jinja2", "torch"). Without one: fails under CI,
+     * skips elsewhere — either way with the Debian packages to install.
+     */
+    public static String require(String... modules) {
+        List<String> mods = List.of(modules);
+        String python = find(mods);
+        if (python != null) return python;
+        List<String> packages = new ArrayList<>();
+        for (String m : mods) packages.add("python3-" + m);
+        String message = "no python3 with " + String.join(", ", mods) + " (apt-get install -y " + String.join(" ", packages)
+                + "; .ci/run installs them)";
+        if (underCi()) throw new AssertionError(message + ": CI must run this cross-check, not skip it");
+        Assumptions.abort(message);
+        return null;
+    }
+
+    /** True when an interpreter with these modules exists (no skip, no failure). */
+    public static boolean has(String... modules) {
+        return find(List.of(modules)) != null;
+    }
+}
