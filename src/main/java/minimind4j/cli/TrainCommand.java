@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.engine.CpuFeatures;
+import minimind4j.engine.CpuPrecision;
 import minimind4j.engine.Precision;
 import minimind4j.model.ModelConfig;
 import minimind4j.train.Distributed;
@@ -31,6 +33,9 @@ abstract class TrainCommand implements Callable<Integer> {
 
     abstract StageDefaults defaults();
 
+    /** {@code --dtype auto} on a CPU: what this machine trains fastest in; null elsewhere. */
+    private CpuPrecision cpuChoice;
+
     /** Settings when the user gave no data: the bundled demo; null when the stage has no demo. */
     Demo.Profile demoProfile() { return null; }
 
@@ -44,7 +49,7 @@ abstract class TrainCommand implements Callable<Integer> {
                 TrainFlags.or(f.batchSize, dm ? demo.batchSize() : s.batchSize()),
                 TrainFlags.or(f.learningRate, dm ? demo.learningRate() : s.learningRate()),
                 f.device,  // null: MiniMind's default, cuda:0 when there is one
-                TrainFlags.or(f.dtype, "bfloat16"),
+                TrainFlags.or(f.dtype, "auto"),
                 f.cpuAutocast,
                 TrainFlags.or(f.accumulationSteps, dm ? 1 : s.accumulationSteps()),
                 TrainFlags.or(f.gradClip, 1.0),
@@ -60,7 +65,7 @@ abstract class TrainCommand implements Callable<Integer> {
                 f.strictData,
                 TrainFlags.or(f.groupByLength, 1) == 1 && !f.padToMaxSeqLen,
                 f.padToMaxSeqLen,
-                TrainFlags.or(f.numThreads, minimind4j.engine.Torch.defaultThreads()),
+                TrainFlags.or(f.numThreads, cpuChoice != null ? cpuChoice.threads() : minimind4j.engine.Torch.defaultThreads()),
                 TrainFlags.or(f.evalData, dm ? demo.evalData() : null),
                 TrainFlags.or(f.evalInterval, dm ? demo.evalInterval() : 500),
                 TrainFlags.or(f.maxNanSteps, 10),
@@ -77,9 +82,14 @@ abstract class TrainCommand implements Callable<Integer> {
             if (demo == null) throw new UserError(s.dataPath() + ": no such file (pass --data_path FILE.jsonl)");
         }
         ModelConfig config = demo != null && !m.anyGiven() ? demo.model() : m.resolve();
-        TrainOptions o = options(s, demo);
         // before anything is written or launched: a bad --device/--dtype is the user's first error to see
-        Precision precision = Precision.resolve(o.device(), o.dtype(), o.cpuAutocast(), DistributedFlags.localRank());
+        Precision precision = Precision.resolve(f.device, TrainFlags.or(f.dtype, "auto"), f.cpuAutocast, DistributedFlags.localRank());
+        if (!precision.cuda() && Precision.isAuto(TrainFlags.or(f.dtype, "auto")) && !f.cpuAutocast) {
+            cpuChoice = CpuPrecision.decide(CpuFeatures.read(), config.hiddenSize(), config.intermediateSize());
+            precision = new Precision(precision.deviceName(), cpuChoice.autocast());
+            if (DistributedFlags.localRank() <= 0) System.out.println(cpuChoice.reason());
+        }
+        TrainOptions o = options(s, demo);
         if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir());
         if (d.launches()) return d.launch(spec, Math.max(1, Runtime.getRuntime().availableProcessors() / d.nprocPerNode));
         PrintStream out = System.out;

@@ -21,7 +21,7 @@ public final class TrainFlags {
     Double learningRate;
     @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
-    @Option(names = "--dtype", description = "CUDA autocast precision: bfloat16, float16 (with loss scaling) or float32 (default: bfloat16); CPU trains in float32 unless --cpu_autocast")
+    @Option(names = "--dtype", description = "auto, bfloat16, float16 (with loss scaling) or float32 (default: auto = bfloat16 autocast on CUDA; on a CPU bf16 autocast only where the CPU has native bf16 (AMX/AVX512-BF16) and a calibration finds it faster, else float32). An explicit type applies on CPU only with --cpu_autocast, as MiniMind trains CPUs in fp32")
     String dtype;
     @Option(names = {"--cpu_autocast", "--cpu-autocast"}, description = "Apply --dtype autocast on CPU too (fast only on CPUs with native bf16, e.g. AMX)")
     boolean cpuAutocast;

@@ -35,6 +35,7 @@ public record Precision(String deviceName, ScalarType autocast) {
     public static Precision resolve(String device, String dtype, boolean cpuAutocast, int localRank) {
         String d = device == null ? defaultDevice() : device.trim().toLowerCase(Locale.ROOT);
         ScalarType type = parseDtype(dtype);
+        // CPU: MiniMind trains in fp32 whatever --dtype says; --cpu_autocast asks for the type (auto: bf16)
         if (d.equals("cpu")) return new Precision("cpu", cpuAutocast ? type : null);
         int index;
         if (d.equals("cuda")) index = 0;
@@ -55,14 +56,19 @@ public record Precision(String deviceName, ScalarType autocast) {
         return Torch.cudaAvailable() ? "cuda:0" : "cpu";
     }
 
-    /** bfloat16/bf16, float16/fp16/half, float32/fp32/float; null for float32 (no autocast). */
+    /** {@code --dtype auto}: bfloat16 on CUDA; on a CPU, bf16 autocast only where it is native (see {@link CpuPrecision}). */
+    public static boolean isAuto(String dtype) {
+        return dtype != null && dtype.trim().equalsIgnoreCase("auto");
+    }
+
+    /** bfloat16/bf16 (and auto, on CUDA), float16/fp16/half, float32/fp32/float; null for float32 (no autocast). */
     public static ScalarType parseDtype(String dtype) {
         String t = dtype == null ? "bfloat16" : dtype.trim().toLowerCase(Locale.ROOT);
         return switch (t) {
-            case "bfloat16", "bf16" -> ScalarType.BFloat16;
+            case "bfloat16", "bf16", "auto" -> ScalarType.BFloat16;
             case "float16", "fp16", "half" -> ScalarType.Half;
             case "float32", "fp32", "float" -> null;
-            default -> throw new UserError("--dtype " + dtype + ": expected bfloat16, float16 or float32");
+            default -> throw new UserError("--dtype " + dtype + ": expected auto, bfloat16, float16 or float32");
         };
     }
 

@@ -37,7 +37,7 @@ class PrecisionTest {
         UserError d = assertThrows(UserError.class, () -> Precision.resolve("mps", "bfloat16", false, -1));
         assertEquals("--device mps: expected cpu, cuda or cuda:N", d.getMessage());
         UserError t = assertThrows(UserError.class, () -> Precision.resolve("cpu", "int8", false, -1));
-        assertEquals("--dtype int8: expected bfloat16, float16 or float32", t.getMessage());
+        assertEquals("--dtype int8: expected auto, bfloat16, float16 or float32", t.getMessage());
     }
 
     @Test
