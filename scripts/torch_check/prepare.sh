@@ -11,7 +11,7 @@ mkdir -p "$d"
 # weights written by this project's .pth writer (the bundled demo model), and their Hugging Face export
 cp demo/weights/pretrain_128.pth "$d/pretrain_128.pth"
 ./minimind export --weight "$d/pretrain_128.pth" --tokenizer_path demo/tokenizer --out_dir "$d/hf"
-# a short SFT run: fp16 weights plus a resume checkpoint (fp32 model, AdamW archive, config)
+# a short SFT run: fp16 weights plus a resume checkpoint (fp32 model, PyTorch AdamW state dict, config)
 ./minimind sft --save_dir "$d/sft" --epochs 1 --max_steps 8 --log_interval 8 >"$d/sft.log"
 # greedy continuations of MiniMind's 8 test prompts, to compare with transformers' generate on the export
 ./minimind chat --weight "$d/pretrain_128.pth" --tokenizer_path demo/tokenizer --temperature 0 --max_new_tokens 24 \

@@ -5,13 +5,8 @@ import minimind4j.engine.Precision;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.DeviceOptional;
-import org.bytedeco.pytorch.InputArchive;
-import org.bytedeco.pytorch.OutputArchive;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,17 +14,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The resume checkpoint ({@code {save_dir}/{weight}_{hidden}[_moe]_resume.pth}): a torch.save dict like MiniMind's
- * lm_checkpoint, holding the model in fp32 (not fp16, so a resumed run continues from the exact weights), the
- * optimizer state, epoch, step, world size, seed and (float16 runs) the loss scaler's state. Every other source of
- * randomness here is a pure function of (seed, epoch, sample), so nothing else is needed for a resumed run to retrace an uninterrupted one.
+ * The resume checkpoint ({@code {save_dir}/{weight}_{hidden}[_moe]_resume.pth}), laid out as MiniMind's
+ * trainer_utils.lm_checkpoint writes it, so a run moves between MiniMind and this project mid-training: {@code model}
+ * (the state dict; here in fp32, not MiniMind's fp16, so a resumed run continues from the exact weights, and MiniMind's
+ * load_state_dict copies them into its fp32 parameters just the same), {@code optimizer} (PyTorch's AdamW
+ * state_dict(), see {@link AdamWStateDict}), {@code epoch}, {@code step}, {@code world_size}, {@code wandb_id} and
+ * {@code scaler} (GradScaler.state_dict(): empty unless float16, as MiniMind always passes its scaler). What this
+ * project adds sits under keys MiniMind never reads: {@code seed}, {@code batch_size}, {@code config}, {@code format}.
+ * Every other source of randomness here is a pure function of (seed, epoch, sample), so nothing else is needed for a
+ * resumed run to retrace an uninterrupted one.
  *
- * <p>The optimizer state is libtorch's own AdamW archive, kept as a uint8 tensor under {@code optimizer.libtorch_adamw}:
- * MiniMind's Python optimizer state dict cannot be produced through the Java mapping, which exposes no per-parameter
- * state accessors.
+ * <p>Files of the first format ({@code minimind4j-resume-1}: the optimizer as libtorch's own archive under
+ * {@code optimizer.libtorch_adamw}) still load.
  */
 public final class ResumeCheckpoint {
     private ResumeCheckpoint() {}
+
+    public static final String FORMAT = "minimind4j-resume-2";
 
     /**
      * {@code scaler} is the float16 loss scaler's state dict (empty when there is none); {@code batchSize} is per
@@ -37,19 +38,7 @@ public final class ResumeCheckpoint {
      */
     public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed, int batchSize,
                             Map<String, Object> scaler) {
-        LinkedHashMap<String, Object> root = new LinkedHashMap<>();
-        root.put("model", Weights.hostStateDict(model, DType.F32));
-        LinkedHashMap<String, Object> optimizer = new LinkedHashMap<>();
-        optimizer.put("libtorch_adamw", optimizerBytes(opt, path));
-        root.put("optimizer", optimizer);
-        root.put("epoch", (long) epoch);
-        root.put("step", (long) step);
-        root.put("world_size", (long) worldSize);
-        root.put("seed", seed);
-        root.put("batch_size", (long) batchSize);
-        root.put("config", model.config().asMap());
-        if (!scaler.isEmpty()) root.put("scaler", new LinkedHashMap<>(scaler));
-        root.put("format", "minimind4j-resume-1");
+        LinkedHashMap<String, Object> root = contents(model, opt, epoch, step, worldSize, seed, batchSize, scaler);
         try {
             Pth.write(path, root);
         } catch (IOException e) {
@@ -57,43 +46,36 @@ public final class ResumeCheckpoint {
         }
     }
 
-    private static HostTensor optimizerBytes(AdamW opt, Path near) {
-        Path tmp = near.resolveSibling(near.getFileName() + ".optim.tmp");
-        try {
-            OutputArchive a = new OutputArchive();
-            opt.save(a);
-            a.save_to(tmp.toString());
-            byte[] bytes = Files.readAllBytes(tmp);
-            return HostTensor.ofRawBytes(DType.U8, new long[]{bytes.length}, bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // a stray temp file is harmless; the next save overwrites it
-            }
-        }
+    /** The dict {@link #save} writes. */
+    public static LinkedHashMap<String, Object> contents(MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed,
+                                                        int batchSize, Map<String, Object> scaler) {
+        LinkedHashMap<String, Object> root = new LinkedHashMap<>();
+        root.put("model", Weights.hostStateDict(model, DType.F32));
+        List<String> names = AdamWStateDict.namesOf(opt, model.namedParameters());
+        root.put("optimizer", AdamWStateDict.of(opt, names, MiniMindLM.pythonParameterOrder(model.config())));
+        root.put("epoch", (long) epoch);
+        root.put("step", (long) step);
+        root.put("world_size", (long) worldSize);
+        root.put("wandb_id", null);
+        root.put("scaler", new LinkedHashMap<>(scaler));
+        root.put("seed", seed);
+        root.put("batch_size", (long) batchSize);
+        root.put("config", model.config().asMap());
+        root.put("format", FORMAT);
+        return root;
     }
 
-    /** What a resume checkpoint restores. */
-    public record State(MiniMindLM model, int epoch, int step, int savedWorldSize, long seed, int batchSize, byte[] optimizer, Map<?, ?> scaler) {
-        /** Restores the optimizer state onto the run's device (the archive holds CPU tensors). */
+    /** What a resume checkpoint restores. {@code optimizer}: PyTorch's state dict, or (older files) libtorch's archive bytes. */
+    public record State(Path file, MiniMindLM model, int epoch, int step, int savedWorldSize, long seed, int batchSize,
+                        Object optimizer, Map<?, ?> scaler) {
+        /** Restores the optimizer state onto the run's device. */
         public void loadOptimizer(AdamW opt, Precision precision) {
-            if (optimizer == null) return;
-            try {
-                Path tmp = Files.createTempFile("minimind4j-optim", ".pt");
-                try {
-                    Files.write(tmp, optimizer);
-                    InputArchive a = new InputArchive();
-                    // always mapped: a file written on a GPU must also resume on a CPU-only machine
-                    a.load_from(tmp.toString(), new DeviceOptional(precision.device()));
-                    opt.load(a);
-                } finally {
-                    Files.deleteIfExists(tmp);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            if (optimizer instanceof byte[] archive) {
+                AdamWStateDict.loadLibtorchArchive(opt, archive, precision.device());
+            } else if (optimizer instanceof Map<?, ?> sd) {
+                ModelConfig c = model.config();
+                AdamWStateDict.load(opt, AdamWStateDict.namesOf(opt, model.namedParameters()), MiniMindLM.expectedShapes(c),
+                        MiniMindLM.pythonParameterOrder(c), sd, file, precision.device());
             }
         }
     }
@@ -138,10 +120,13 @@ public final class ResumeCheckpoint {
         if (saved != worldSize) step = step * saved / worldSize;
         long seed = root.get("seed") == null ? 42 : number(root.get("seed"));
         int batchSize = root.get("batch_size") == null ? 0 : (int) number(root.get("batch_size"));
-        byte[] optBytes = null;
-        if (root.get("optimizer") instanceof Map<?, ?> opt && opt.get("libtorch_adamw") instanceof HostTensor h) optBytes = h.toByteArray();
+        Object optimizer;
+        if (root.get("optimizer") instanceof Map<?, ?> opt && opt.get("libtorch_adamw") instanceof HostTensor h) optimizer = h.toByteArray();
+        else if (root.get("optimizer") instanceof Map<?, ?> opt && opt.containsKey("state") && opt.containsKey("param_groups")) optimizer = opt;
+        else throw new UserError(path + ": the resume checkpoint has no optimizer state (" + (root.containsKey("optimizer") ? "an unknown layout" : "no 'optimizer' entry")
+                    + "); resuming would restart AdamW's moments: pass --from_resume 0 and --from_weight to start from its weights instead");
         Map<?, ?> scaler = root.get("scaler") instanceof Map<?, ?> sc ? sc : null;
-        return new State(m, epoch, step, saved, seed, batchSize, optBytes, scaler);
+        return new State(path, m, epoch, step, saved, seed, batchSize, optimizer, scaler);
     }
 
     private static boolean sameValue(Object a, Object b) {

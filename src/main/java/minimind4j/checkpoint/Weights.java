@@ -212,7 +212,7 @@ public final class Weights {
         boolean moe = sd.containsKey("model.layers.0.mlp.gate.weight");
         String ffn = moe ? "model.layers.0.mlp.experts.0." : "model.layers.0.mlp.";
         int inter = (int) sd.get(ffn + "gate_proj.weight").size(0);
-        ModelConfig base = qkNorm ? ModelConfig.minimind3(hidden, layers) : ModelConfig.minimind2(hidden, layers, moe);
+        ModelConfig base = qkNorm ? ModelConfig.minimind3(hidden, layers, moe) : ModelConfig.minimind2(hidden, layers, moe);
         int routed = moe ? (int) sd.get("model.layers.0.mlp.gate.weight").size(0) : base.nRoutedExperts();
         int shared = 0;
         while (sd.containsKey("model.layers.0.mlp.shared_experts." + shared + ".gate_proj.weight")) shared++;

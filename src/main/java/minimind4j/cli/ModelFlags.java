@@ -11,7 +11,7 @@ public final class ModelFlags {
     @Option(names = {"--num_hidden_layers", "--num-hidden-layers"}, description = "Number of decoder layers (default: 8)")
     public Integer numHiddenLayers;
 
-    @Option(names = {"--use_moe", "--use-moe"}, description = "1 = MoE feed-forward (MiniMind2 flavour: 4 routed + 1 shared, top-2), 0 = dense (default: 0)")
+    @Option(names = {"--use_moe", "--use-moe"}, description = "1 = MoE feed-forward (minimind2: 4 routed + 1 shared experts, top-2, per-sequence aux loss 0.01; minimind3: 4 routed experts, top-1, no shared expert, aux loss 5e-4), 0 = dense (default: 0)")
     public Integer useMoe;
 
     @Option(names = {"--num_attention_heads", "--num-attention-heads"}, description = "Attention heads (default: 8)")
@@ -40,10 +40,7 @@ public final class ModelFlags {
         ModelConfig c;
         switch (fam) {
             case "minimind2" -> c = ModelConfig.minimind2(hidden, layers, moe);
-            case "minimind3" -> {
-                if (moe) throw new UserError("--use_moe 1 is implemented for --model_family minimind2 only");
-                c = ModelConfig.minimind3(hidden, layers);
-            }
+            case "minimind3" -> c = ModelConfig.minimind3(hidden, layers, moe);
             default -> throw new UserError("--model_family " + fam + ": expected minimind2 or minimind3");
         }
         boolean sameShape = hidden == base.hiddenSize() && fam.equals(base.qkNorm() ? "minimind3" : "minimind2");

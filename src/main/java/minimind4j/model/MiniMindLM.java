@@ -94,7 +94,12 @@ public final class MiniMindLM implements AutoCloseable {
             s.put(p + "post_attention_layernorm.weight", new long[]{h});
             if (!c.useMoe()) {
                 putFeedForward(s, p + "mlp.", c);
+            } else if (c.qkNorm()) {
+                // minimind-3's MOEFeedForward registers its router (an nn.Linear) before the experts
+                s.put(p + "mlp.gate.weight", new long[]{c.nRoutedExperts(), h});
+                for (int e = 0; e < c.nRoutedExperts(); e++) putFeedForward(s, p + "mlp.experts." + e + ".", c);
             } else {
+                // MiniMind2's: experts, then the MoEGate, then the shared experts
                 for (int e = 0; e < c.nRoutedExperts(); e++) putFeedForward(s, p + "mlp.experts." + e + ".", c);
                 s.put(p + "mlp.gate.weight", new long[]{c.nRoutedExperts(), h});
                 for (int e = 0; e < c.nSharedExperts(); e++) putFeedForward(s, p + "mlp.shared_experts." + e + ".", c);
@@ -103,6 +108,16 @@ public final class MiniMindLM implements AutoCloseable {
         s.put("model.norm.weight", new long[]{h});
         s.put(LM_HEAD, new long[]{c.vocabSize(), h});
         return s;
+    }
+
+    /**
+     * The parameter names in the order Python's {@code model.parameters()} yields them for MiniMind's module of this
+     * family (registration order, the tied embedding once, first): the index space of PyTorch's optimizer state.
+     */
+    public static List<String> pythonParameterOrder(ModelConfig c) {
+        List<String> names = new ArrayList<>(expectedShapes(c).keySet());
+        names.remove(LM_HEAD);
+        return names;
     }
 
     private static void putFeedForward(Map<String, long[]> s, String p, ModelConfig c) {
@@ -312,18 +327,27 @@ public final class MiniMindLM implements AutoCloseable {
         return Torch.linear(act, p(pre + "down_proj.weight"));
     }
 
-    /** MiniMind2's MoE: softmax router, top-k experts with renormalised weights, shared experts, sequence aux loss. */
+    /**
+     * The MoE feed-forward of either family: a softmax router, the top-k experts per token, their weights renormalised
+     * (minimind-3: always when norm_topk_prob; MiniMind2: only for k > 1), MiniMind2's shared experts, and the aux loss
+     * in training (MiniMind2: per sequence, alpha 0.01; minimind-3: sum(load * mean score) * E * coef over the batch,
+     * load = one_hot(top-k).mean(0) per choice slot).
+     */
     private Tensor[] moe(Tensor x, String pre) {
         long b = x.size(0), t = x.size(1), hd = x.size(2);
         int k = config.numExpertsPerTok(), e = config.nRoutedExperts();
+        boolean v3 = config.qkNorm();
         Tensor flat = x.reshape(-1, hd);
         Tensor scores = Torch.linear(flat, p(pre + "gate.weight")).softmax(-1);
         var top = scores.topk(k, -1, true, false);
         Tensor w = top.get0(), idx = top.get1();
-        if (k > 1 && config.normTopkProb()) w = w.div(w.sum(new long[]{-1}, true, Torch.noType()).add(Torch.scalar(1e-20)));
+        if (config.normTopkProb() && (v3 || k > 1)) w = w.div(w.sum(new long[]{-1}, true, Torch.noType()).add(Torch.scalar(1e-20)));
         Tensor aux;
         if (training && config.auxLossAlpha() > 0) {
-            if (config.seqAux()) {
+            if (v3) {
+                Tensor load = torch.one_hot(idx, e).to(ScalarType.Float).mean(new long[]{0}, false, Torch.noType());
+                aux = load.mul(scores.mean(new long[]{0}, false, Torch.noType())).sum().mul(Torch.scalar((double) e * config.auxLossAlpha()));
+            } else if (config.seqAux()) {
                 Tensor ce = Torch.zerosLike(x, ScalarType.Float, b, e)
                         .scatter_add(1, idx.view(b, -1), torch.ones(new long[]{b, t * k}, Torch.optionsLike(x, ScalarType.Float)))
                         .div(Torch.scalar((double) (t * k) / e));
@@ -342,10 +366,19 @@ public final class MiniMindLM implements AutoCloseable {
         Tensor tokenOfSlot = torch.arange(Torch.scalar(flat.size(0)), Torch.optionsLike(x, ScalarType.Long))
                 .unsqueeze(1).expand(flat.size(0), k).reshape(-1);
         for (int i = 0; i < e; i++) {
+            String ex = pre + "experts." + i + ".";
             Tensor slots = flatIdx.eq(Torch.scalar(i)).nonzero().squeeze(1);
-            if (slots.numel() == 0) continue;
+            if (slots.numel() == 0) {
+                // MiniMind adds 0 * sum(expert params) in training, so an expert no token chose still gets a (zero)
+                // gradient and AdamW still decays its weights and moments, as PyTorch steps every parameter with a grad
+                if (training) {
+                    Tensor zero = p(ex + "gate_proj.weight").sum().add(p(ex + "down_proj.weight").sum()).add(p(ex + "up_proj.weight").sum()).mul(Torch.scalar(0.0));
+                    y = y.add(zero);
+                }
+                continue;
+            }
             Tensor tokens = tokenOfSlot.index_select(0, slots);
-            Tensor out = feedForward(flat.index_select(0, tokens), pre + "experts." + i + ".")
+            Tensor out = feedForward(flat.index_select(0, tokens), ex)
                     .mul(flatW.index_select(0, slots).unsqueeze(1));
             y = y.index_add(0, tokens, out);
         }

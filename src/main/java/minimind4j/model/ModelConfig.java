@@ -84,11 +84,20 @@ public record ModelConfig(
     /** The default MiniMind2 model: 512 hidden, 8 layers, 25,829,888 parameters. */
     public static ModelConfig minimind2() { return minimind2(512, 8, false); }
 
-    /** minimind-3 defaults: 8 heads, 4 KV heads, eps 1e-6, q/k norm. MoE is only implemented in the MiniMind2 flavour. */
-    public static ModelConfig minimind3(int hidden, int layers) {
+    /**
+     * minimind-3 defaults (current model_minimind.py MiniMindConfig): 8 heads, 4 KV heads, eps 1e-6, q/k norm; MoE:
+     * num_experts 4, num_experts_per_tok 1, no shared expert, moe_intermediate_size = intermediate_size,
+     * norm_topk_prob, router_aux_loss_coef 5e-4 (a batch-level aux loss, not MiniMind2's per-sequence one).
+     */
+    public static ModelConfig minimind3(int hidden, int layers, boolean useMoe) {
         return new ModelConfig(hidden, layers, 8, 4, 6400, minimind3Intermediate(hidden), 1e6, 1e-6, 32768,
-                true, false, 4, 1, 0, 5e-4, false, true);
+                true, useMoe, 4, 1, 0, 5e-4, false, true);
     }
+
+    public static ModelConfig minimind3(int hidden, int layers) { return minimind3(hidden, layers, false); }
+
+    /** Which MiniMind version's architecture this is: "minimind3" (q/k norm) or "minimind2". */
+    public String family() { return qkNorm ? "minimind3" : "minimind2"; }
 
     public ModelConfig withVocabSize(int v) {
         return new ModelConfig(hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, v, intermediateSize,
