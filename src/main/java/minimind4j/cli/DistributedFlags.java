@@ -54,6 +54,26 @@ public final class DistributedFlags {
         }
     }
 
+    /**
+     * The threads of this rank: the cores of its machine split between the run's ranks on that machine, however they
+     * were started (--nproc_per_node, several --nnodes launchers on one host, torchrun-like tooling); ranks learn who
+     * shares their machine when they join. An explicit --num_threads wins. The first rank on each machine prints the split.
+     */
+    static int threadsPerRank(Distributed dist, Integer given, java.io.PrintStream out) {
+        Distributed.HostShare share = dist.hostShare();
+        int cores = Runtime.getRuntime().availableProcessors();
+        int split = share.ranks() == 1 ? minimind4j.engine.Torch.defaultThreads() : Math.max(1, cores / share.ranks());
+        int threads = given != null ? given : split;
+        if (share.index() == 0) {
+            String note = given == null ? ""
+                    : threads * share.ranks() > cores ? " (--num_threads " + given + ": " + threads * share.ranks() + " threads on " + cores + " cores, oversubscribed)"
+                    : " (--num_threads " + given + ")";
+            out.printf(java.util.Locale.ROOT, "threads: rank %d: %d rank%s of %d on this machine share its %d cores, %d thread%s each%s%n",
+                    dist.rank(), share.ranks(), share.ranks() == 1 ? "" : "s", dist.worldSize(), cores, threads, threads == 1 ? "" : "s", note);
+        }
+        return threads;
+    }
+
     /** Starts the workers of this node and waits for them; the exit code is the first failure's, else 0. */
     int launch(CommandSpec spec, int threadsPerWorker) {
         return launch(spec, threadsPerWorker, Map.of());
@@ -70,15 +90,18 @@ public final class DistributedFlags {
         List<String> original = spec.root().commandLine().getParseResult().originalArgs();
         cmd.addAll(original);
         boolean threadsGiven = original.stream().anyMatch(a -> a.startsWith("--num_threads") || a.startsWith("--num-threads"));
-        if (!threadsGiven) {
+        if (!threadsGiven && threadsPerWorker > 0) {
             cmd.add("--num_threads");
             cmd.add(String.valueOf(threadsPerWorker));
         }
         int world = nprocPerNode * nnodes;
         List<Process> procs = new ArrayList<>();
+        List<Thread> pumps = new ArrayList<>();
         try {
             for (int local = 0; local < nprocPerNode; local++) {
-                ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+                // stdout through a filter (Gloo's connection report), stdin and stderr as they are
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT)
+                        .redirectError(ProcessBuilder.Redirect.INHERIT);
                 Map<String, String> env = pb.environment();
                 int rank = nodeRank * nprocPerNode + local;
                 env.put("RANK", String.valueOf(rank));
@@ -87,8 +110,11 @@ public final class DistributedFlags {
                 env.put("LOCAL_WORLD_SIZE", String.valueOf(nprocPerNode));
                 env.put("MASTER_ADDR", masterAddr);
                 env.put("MASTER_PORT", String.valueOf(masterPort));
+                if (System.console() != null) env.put("MINIMIND_TTY", "1");  // its stdout is a pipe now, ours a terminal
                 env.putAll(extraEnv);
-                procs.add(pb.start());
+                Process p = pb.start();
+                pumps.add(WorkerOutput.pump(p.getInputStream(), System.out));
+                procs.add(p);
             }
             while (true) {
                 int alive = 0;
@@ -101,12 +127,18 @@ public final class DistributedFlags {
                     if (p.exitValue() != 0) {
                         for (Process q : procs) if (q.isAlive()) q.destroy();
                         for (Process q : procs) if (!q.waitFor(10, TimeUnit.SECONDS)) q.destroyForcibly();
-                        System.err.println("error: rank " + (nodeRank * nprocPerNode + i) + " exited with code " + p.exitValue()
-                                + "; stopped the other ranks (see the rank's output above)");
+                        for (Thread t : pumps) t.join(2000);
+                        // exit code 2 is a UserError the rank has already explained in its one "error:" line
+                        if (p.exitValue() != 2 || procs.size() > 1)
+                            System.err.println("error: rank " + (nodeRank * nprocPerNode + i) + " exited with code " + p.exitValue()
+                                    + (procs.size() > 1 ? "; stopped the other ranks on this node" : "") + " (see the rank's output above)");
                         return p.exitValue() == 130 ? 130 : 1;
                     }
                 }
-                if (alive == 0) return 0;
+                if (alive == 0) {
+                    for (Thread t : pumps) t.join(2000);
+                    return 0;
+                }
                 Thread.sleep(200);
             }
         } catch (Exception e) {

@@ -70,7 +70,8 @@ abstract class TrainCommand implements Callable<Integer> {
                 TrainFlags.or(f.evalInterval, dm ? demo.evalInterval() : 500),
                 TrainFlags.or(f.maxNanSteps, 10),
                 TrainFlags.or(f.seed, 42L),
-                TrainFlags.or(f.maxSteps, 0L));
+                TrainFlags.or(f.maxSteps, 0L),
+                minimind4j.train.LossAverage.parse(TrainFlags.or(f.lossAverage, "batches")));
     }
 
     @Override
@@ -91,9 +92,14 @@ abstract class TrainCommand implements Callable<Integer> {
         }
         TrainOptions o = options(s, demo);
         if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir());
-        if (d.launches()) return d.launch(spec, Math.max(1, Runtime.getRuntime().availableProcessors() / d.nprocPerNode));
+        // workers choose their threads once they know which ranks share their machine
+        if (d.launches()) return d.launch(spec, 0);
         PrintStream out = System.out;
         try (Distributed dist = d.join(precision)) {
+            if (dist.worldSize() > 1) {
+                f.numThreads = DistributedFlags.threadsPerRank(dist, f.numThreads, out);
+                o = options(s, demo);
+            }
             Trainer t = new Trainer(o, config, precision, out, dist);
             Trainer.Result r = t.run();
             if (dist.isMain()) {

@@ -67,6 +67,9 @@ public final class TrainFlags {
     Long seed;
     @Option(names = {"--max_steps", "--max-steps"}, description = "Stop (with a resume checkpoint) after this many steps in this run; 0 = no limit")
     Long maxSteps;
+    @Option(names = {"--loss_average", "--loss-average"}, description = "batches = MiniMind's loss (mean over each micro-batch's supervised tokens, averaged over micro-batches and ranks); "
+            + "tokens = mean over all supervised tokens of the optimizer step, so processes x batch x accumulation equals one process with the whole batch (default: batches)")
+    String lossAverage;
     @Option(names = {"--use_wandb", "--use-wandb"}, description = "Accepted for MiniMind compatibility; metrics go to {save_dir}/*_metrics.csv", hidden = true)
     boolean useWandb;
     @Option(names = {"--use_compile", "--use-compile"}, description = "Accepted for MiniMind compatibility (no effect)", hidden = true)

@@ -24,6 +24,14 @@ public interface Distributed extends AutoCloseable {
     /** True on every rank if any rank passes true: ranks must agree to stop at the same step. */
     boolean any(boolean flag);
 
+    /** The element-wise sum over ranks (counts, logged statistics), on every rank. */
+    double[] sum(double[] values);
+
+    /** Ranks of this run on this machine (this one included), and this rank's index among them. */
+    record HostShare(int ranks, int index) {}
+
+    default HostShare hostShare() { return new HostShare(1, 0); }
+
     @Override
     default void close() {}
 
@@ -35,6 +43,7 @@ public interface Distributed extends AutoCloseable {
             public void averageGradients(MiniMindLM model) {}
             public void barrier() {}
             public boolean any(boolean flag) { return flag; }
+            public double[] sum(double[] values) { return values.clone(); }
         };
     }
 }

@@ -19,6 +19,12 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch_cuda;
 import org.bytedeco.pytorch.nccl.ProcessGroupNCCL;
 
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +48,7 @@ public final class ProcessGroupDistributed implements Distributed {
     private final long timeoutMs;
     private double commSeconds;
     private long reductions;
+    private HostShare hostShare = new HostShare(1, 0);
 
     private ProcessGroupDistributed(int rank, int worldSize, TCPStore store, Backend group, Precision precision, long timeoutMs) {
         this.rank = rank;
@@ -70,15 +77,64 @@ public final class ProcessGroupDistributed implements Distributed {
                 pg = new ProcessGroupNCCL(store, rank, world, o);
             } else {
                 ProcessGroupGloo.Options o = ProcessGroupGloo.Options.create(new Milliseconds(timeoutMs));
-                String host = env.getOrDefault("MINIMIND_GLOO_HOST", isLoopback(addr) ? "127.0.0.1" : java.net.InetAddress.getLocalHost().getHostAddress());
+                String host = env.getOrDefault("MINIMIND_GLOO_HOST", isLoopback(addr) ? "127.0.0.1" : addressTowards(addr, port));
                 o.devices().push_back(ProcessGroupGloo.createDeviceForHostname(host));
                 pg = new ProcessGroupGloo(store, rank, world, o);
             }
-            return new ProcessGroupDistributed(rank, world, store, pg, precision, timeoutMs);
-        } catch (RuntimeException | java.net.UnknownHostException e) {
+            ProcessGroupDistributed d = new ProcessGroupDistributed(rank, world, store, pg, precision, timeoutMs);
+            d.hostShare = d.shareHost(machineId());
+            return d;
+        } catch (RuntimeException | java.io.IOException e) {
             throw new UserError("rank " + rank + ": cannot join the process group at " + addr + ":" + port + " (" + firstLine(e.getMessage()) + ")");
         }
     }
+
+    /**
+     * This machine's address on the route to the master (what the kernel would send from), which is the one the
+     * other ranks can reach: the hostname's address may be loopback (127.0.1.1 in /etc/hosts) or belong to another
+     * interface or network namespace. A UDP connect sends nothing.
+     */
+    static String addressTowards(String masterAddr, int port) throws java.io.IOException {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
+            s.connect(new java.net.InetSocketAddress(masterAddr, port));
+            java.net.InetAddress local = s.getLocalAddress();
+            if (local == null || local.isAnyLocalAddress()) throw new java.io.IOException("no route to " + masterAddr);
+            return local.getHostAddress();
+        }
+    }
+
+    /**
+     * What identifies the machine (its CPUs): the kernel's boot id, shared by network namespaces and containers on
+     * one host and different across hosts; the hostname where there is none.
+     */
+    static String machineId() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
+        } catch (java.io.IOException | RuntimeException e) {
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e2) {
+                return "unknown";
+            }
+        }
+    }
+
+    /** Which ranks share this machine: every rank contributes a hash of its machine id at its own index (one allreduce). */
+    private HostShare shareHost(String machine) {
+        double[] ids = new double[worldSize];
+        ids[rank] = (machine.hashCode() & 0xffffffffL) + 1;  // exact in a double, never 0
+        double[] all = sum(ids);
+        int ranks = 0, index = 0;
+        for (int r = 0; r < worldSize; r++) {
+            if (all[r] != ids[rank]) continue;
+            ranks++;
+            if (r < rank) index++;
+        }
+        return new HostShare(ranks, index);
+    }
+
+    @Override
+    public HostShare hostShare() { return hostShare; }
 
     private static boolean isLoopback(String addr) {
         return addr.startsWith("127.") || addr.equals("localhost") || addr.equals("::1");
@@ -191,6 +247,20 @@ public final class ProcessGroupDistributed implements Distributed {
             o.timeout(new Milliseconds(timeoutMs));
             await(group.allreduce(new TensorVector(t), o), "stop agreement");
             return t.item_float() > 0;
+        }
+    }
+
+    @Override
+    public double[] sum(double[] values) {
+        try (PointerScope s = Torch.scope(); DoublePointer p = new DoublePointer(values)) {
+            Tensor t = precision.to(torch.from_blob(p, new long[]{values.length}, new TensorOptions(ScalarType.Double)).clone());
+            AllreduceOptions o = new AllreduceOptions();
+            o.timeout(new Milliseconds(timeoutMs));
+            await(group.allreduce(new TensorVector(t), o), "allreduce of step statistics");
+            Tensor c = t.cpu().contiguous();
+            double[] out = new double[values.length];
+            new DoublePointer(c.data_ptr_double()).capacity(out.length).get(out);
+            return out;
         }
     }
 

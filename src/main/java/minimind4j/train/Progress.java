@@ -14,7 +14,12 @@ public final class Progress {
     private long lastDraw;
 
     public Progress(PrintStream out) {
-        this(out, System.console() != null && System.getenv("CI") == null);
+        this(out, onTerminal());
+    }
+
+    /** A terminal and not CI; a worker whose launcher is on a terminal is told so (its own stdout is a pipe). */
+    public static boolean onTerminal() {
+        return (System.console() != null || "1".equals(System.getenv("MINIMIND_TTY"))) && System.getenv("CI") == null;
     }
 
     public Progress(PrintStream out, boolean tty) {

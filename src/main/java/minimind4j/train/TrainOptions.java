@@ -32,5 +32,6 @@ public record TrainOptions(
         int evalInterval,
         int maxNanSteps,
         long seed,
-        long maxSteps) {
+        long maxSteps,
+        LossAverage lossAverage) {  // batches (MiniMind's per-batch mean) or tokens (mean over the step's tokens)
 }

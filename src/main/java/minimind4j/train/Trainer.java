@@ -76,7 +76,7 @@ public final class Trainer {
     private Progress progress;
 
     public Result run() {
-        progress = new Progress(out, dist.isMain() && System.console() != null && System.getenv("CI") == null);
+        progress = new Progress(out, dist.isMain() && Progress.onTerminal());
         if (o.numThreads() > 0) Torch.setThreads(o.numThreads());
         if (o.epochs() < 1 || o.batchSize() < 1 || o.accumulationSteps() < 1 || o.maxSeqLen() < 2)
             throw new UserError("--epochs, --batch_size, --accumulation_steps must be >= 1 and --max_seq_len >= 2");
@@ -173,10 +173,11 @@ public final class Trainer {
                 long windowTokens = 0, windowSupervised = 0;
                 long windowStart = System.nanoTime();
                 try (BatchLoader loader = new BatchLoader(plan, skip, data.padId(), padTo)) {
+                    StepBatches batches = new StepBatches(loader, o.lossAverage(), dist, o.accumulationSteps(), iters);
                     for (int step = skip + 1; step <= iters; step++) {
                         Batch batch;
                         try {
-                            batch = loader.next();
+                            batch = batches.next(step);
                         } catch (UserError dataError) {
                             throw keepProgress(dataError, model, opt, scaler, epoch, step - 1, stepsRun);
                         }
@@ -198,7 +199,7 @@ public final class Trainer {
                             logitsLoss = l.logitsLoss().item_double();
                             aux = l.auxLoss().item_double();
                             if (Double.isFinite(loss)) {
-                                scaler.scale(l.total().div(Torch.scalar(o.accumulationSteps()))).backward();
+                                scaler.scale(batches.backwardLoss(l, batch)).backward();
                                 nanStreak = 0;
                             } else {
                                 nanStreak++;
@@ -213,12 +214,12 @@ public final class Trainer {
                         }
                         stepsRun++;
                         if (Double.isFinite(loss)) lastLoss = loss;
-                        windowTokens += batch.tokens() * dist.worldSize();
-                        windowSupervised += batch.supervised() * dist.worldSize();
+                        windowTokens += batch.tokens();  // this rank's; the log line sums them over ranks
+                        windowSupervised += batch.supervised();
                         double elapsedRun = (System.nanoTime() - runStart) / 1e9;
                         double eta = elapsedRun / stepsRun * (stepsToRun - stepsRun);
                         double windowSec = Math.max(1e-9, (System.nanoTime() - windowStart) / 1e9);
-                        if (dist.isMain()) progress.tick(epoch + 1, o.epochs(), step, iters, loss, lr, windowTokens / windowSec, eta);
+                        if (dist.isMain()) progress.tick(epoch + 1, o.epochs(), step, iters, loss, lr, windowTokens * dist.worldSize() / windowSec, eta);
                         boolean last = step == iters;
                         boolean stopNow = dist.any(stopRequested) || (o.maxSteps() > 0 && stepsRun >= o.maxSteps());
                         Double evalLoss = null;
@@ -226,14 +227,16 @@ public final class Trainer {
                             evalLoss = Evaluation.run(model, eval, o.batchSize(), padTo, precision).mean();
                         }
                         if (step % o.logInterval() == 0 || last || evalLoss != null) {
+                            GlobalStep g = GlobalStep.of(dist, batches.logWeight(batch), loss, logitsLoss, aux, windowTokens, windowSupervised);
+                            if (Double.isFinite(g.loss())) lastLoss = g.loss();
                             log(String.format(Locale.ROOT,
                                     "Epoch:[%d/%d](%d/%d), loss: %.4f, logits_loss: %.4f, aux_loss: %.4f, lr: %.8f, %.0f tok/s, %.0f supervised tok/s, elapsed %s, ETA %s%s%s",
-                                    epoch + 1, o.epochs(), step, iters, loss, logitsLoss, aux, lr, windowTokens / windowSec,
-                                    windowSupervised / windowSec, Progress.duration(elapsedRun), Progress.duration(eta),
+                                    epoch + 1, o.epochs(), step, iters, g.loss(), g.logitsLoss(), g.auxLoss(), lr, g.tokens() / windowSec,
+                                    g.supervised() / windowSec, Progress.duration(elapsedRun), Progress.duration(eta),
                                     evalLoss == null ? "" : String.format(Locale.ROOT, ", eval_loss: %.4f", evalLoss),
                                     scaler.enabled() ? String.format(Locale.ROOT, ", loss_scale: %.0f, overflow_skips: %d", scaler.scale(), overflowSkips) : ""));
-                            if (metrics != null) metrics.log(epoch + 1, step, (long) epoch * iters + step, loss, logitsLoss, aux, lr,
-                                    windowTokens / windowSec, windowSupervised / windowSec, elapsedRun, evalLoss);
+                            if (metrics != null) metrics.log(epoch + 1, step, (long) epoch * iters + step, g.loss(), g.logitsLoss(), g.auxLoss(), lr,
+                                    g.tokens() / windowSec, g.supervised() / windowSec, elapsedRun, evalLoss);
                             windowTokens = windowSupervised = 0;
                             windowStart = System.nanoTime();
                         }
@@ -263,6 +266,7 @@ public final class Trainer {
     }
 
     private long overflowSkips;
+    private final GradientDump gradientDump = GradientDump.fromSystemProperty();
 
     /**
      * The step a resume checkpoint records: the last one whose gradients are in the weights. Mid-window, the steps
@@ -293,6 +297,7 @@ public final class Trainer {
      */
     private void optimizerStep(MiniMindLM model, AdamW opt, TensorVector params, GradScaler scaler, int epoch, int step) {
         dist.averageGradients(model);
+        if (gradientDump != null && dist.isMain()) gradientDump.write(model);
         scaler.unscale(params);
         double norm = torch.clip_grad_norm_(params, o.gradClip());
         boolean clean = Double.isFinite(norm);

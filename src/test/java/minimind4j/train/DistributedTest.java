@@ -1,8 +1,7 @@
 package minimind4j.train;
 
-import minimind4j.TestPaths;
-import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Pth;
+import minimind4j.cli.Minimind;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,46 +11,43 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static minimind4j.train.StepGradients.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Two worker processes over Gloo on loopback, launched the way a user launches them (--nproc_per_node 2). */
+/**
+ * Two worker processes over Gloo on loopback, launched the way a user launches them (--nproc_per_node 2), on
+ * samples of very different lengths. What is compared is the gradient each optimizer step applies (the trainer's
+ * test instrument writes it before clipping and AdamW, which would hide a factor of 2): against MiniMind's DDP
+ * formula computed by hand for the default, against one process with the whole batch for --loss_average tokens.
+ */
 class DistributedTest {
     @TempDir
     static Path dir;
     static Path data;
 
     @BeforeAll
-    static void data() throws IOException {
-        // every line the same token count, so the mean over ranks of per-rank means is the global mean
-        data = Files.write(dir.resolve("same.jsonl"), sameLengthTexts(16));
+    static void data() throws Exception {
+        data = unequalLengths(dir);
     }
 
-    /** {"text": "x y"} lines that all encode to the same number of tokens with the MiniMind2 tokenizer. */
-    static List<String> sameLengthTexts(int n) {
-        List<String> lines = new ArrayList<>();
-        String letters = "abcdefghijklmnopqrstuvwxyz";
-        try (minimind4j.tokenizer.MiniMindTokenizer tok = minimind4j.tokenizer.MiniMindTokenizer.load(TestPaths.minimind2())) {
-            for (int i = 0; i < 26 * 26 && lines.size() < n; i++) {
-                String text = letters.charAt(i % 26) + " " + letters.charAt((i * 7 + 3) % 26);
-                if (tok.encode(text).length == 2) lines.add("{\"text\":\"" + text + "\"}");
-            }
-        }
-        assertEquals(n, lines.size());
-        return lines;
+    /** A launcher process (its own JVM, as a user starts it) writing its output to {@code <save>.log}. */
+    static Process start(Path save, Path grads, String... extra) throws IOException {
+        List<String> a = new ArrayList<>(args(data, save));
+        a.addAll(List.of(extra));
+        return launch(save, grads, a);
     }
 
-    static Process start(Path save, int port, String... extra) throws IOException {
+    static Process launch(Path save, Path grads, List<String> arguments) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), "minimind4j.cli.Minimind", "pretrain", "--data_path", data.toString(),
-                "--tokenizer_path", TestPaths.minimind2().toString(), "--save_dir", save.toString(), "--hidden_size", "32",
-                "--num_hidden_layers", "2", "--max_seq_len", "16", "--from_weight", "none", "--accumulation_steps", "1",
-                "--learning_rate", "1e-3", "--group_by_length", "0", "--num_threads", "1", "--master_port", String.valueOf(port)));
-        cmd.addAll(List.of(extra));
+                System.getProperty("java.class.path")));
+        if (grads != null) cmd.add("-Dminimind.test.gradients=" + grads);
+        cmd.add("minimind4j.cli.Minimind");
+        cmd.addAll(arguments);
+        cmd.addAll(List.of("--master_port", String.valueOf(freePort())));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().remove("RANK");
         pb.redirectOutput(save.resolveSibling(save.getFileName() + ".log").toFile());
@@ -63,50 +59,83 @@ class DistributedTest {
         return Files.readString(save.resolveSibling(save.getFileName() + ".log"), StandardCharsets.UTF_8);
     }
 
-    @SuppressWarnings("unchecked")
-    static Map<String, HostTensor> resumeModel(Path p) throws IOException {
-        return (Map<String, HostTensor>) ((Map<String, Object>) Pth.read(p)).get("model");
+    static void finish(Process p, Path save) throws Exception {
+        assertTrue(p.waitFor(240, TimeUnit.SECONDS), "did not finish: " + log(save));
+        assertEquals(0, p.exitValue(), log(save));
+    }
+
+    static Path inProcess(String name, String... extra) {
+        Path grads = dir.resolve(name + "-grads");
+        System.setProperty("minimind.test.gradients", grads.toString());
+        try {
+            List<String> a = new ArrayList<>(args(data, dir.resolve(name)));
+            a.addAll(List.of(extra));
+            assertEquals(0, Minimind.run(a.toArray(String[]::new)));
+        } finally {
+            System.clearProperty("minimind.test.gradients");
+        }
+        return grads;
+    }
+
+    /** The loss column of the metrics CSV at a step. */
+    static double loggedLoss(Path save, int step) throws IOException {
+        for (String l : Files.readAllLines(save.resolve("pretrain_32_metrics.csv"))) {
+            String[] f = l.split(",", -1);
+            if (!f[0].equals("epoch") && Integer.parseInt(f[1]) == step) return Double.parseDouble(f[3]);
+        }
+        throw new AssertionError("no metrics row for step " + step);
     }
 
     @Test
-    void twoRanksOfBatchTwoTrainLikeOneProcessOfBatchFour() throws Exception {
-        Path one = dir.resolve("one"), two = dir.resolve("two");
-        Process a = start(one, 29731, "--batch_size", "4", "--epochs", "1");
-        assertTrue(a.waitFor(120, TimeUnit.SECONDS));
-        assertEquals(0, a.exitValue(), log(one));
-        Process b = start(two, 29733, "--batch_size", "2", "--epochs", "1", "--nproc_per_node", "2");
-        assertTrue(b.waitFor(180, TimeUnit.SECONDS));
-        assertEquals(0, b.exitValue(), log(two));
-        Map<String, HostTensor> w1 = resumeModel(one.resolve("pretrain_32_resume.pth")), w2 = resumeModel(two.resolve("pretrain_32_resume.pth"));
-        long total = 0, off = 0;
-        double maxDiff = 0;
-        for (String k : w1.keySet()) {
-            float[] x = w1.get(k).toFloatArray(), y = w2.get(k).toFloatArray();
-            for (int i = 0; i < x.length; i++) {
-                double d = Math.abs(x[i] - y[i]);
-                maxDiff = Math.max(maxDiff, d);
-                if (d > 1e-5) off++;
-                total++;
-            }
+    void tokensAverageGivesTwoRanksOfEightTheUpdateOfOneProcessOfSixteen() throws Exception {
+        Path save = dir.resolve("t2x8"), grads = dir.resolve("t2x8-grads");
+        Process p = start(save, grads, "--batch_size", "8", "--accumulation_steps", "1", "--loss_average", "tokens", "--nproc_per_node", "2");
+        Path whole = inProcess("t1x16", "--batch_size", "16", "--accumulation_steps", "1", "--loss_average", "tokens");
+        Path accumulated = inProcess("t1x8x2", "--batch_size", "8", "--accumulation_steps", "2", "--loss_average", "tokens");
+        finish(p, save);
+        double vsHand = relative(read(grads, 1), byHand(data, 1, 16, 1, true));
+        System.out.printf("2x8 tokens vs token mean by hand: %.2e%n", vsHand);
+        assertTrue(vsHand < 1e-4, "2 x 8 vs the token mean of the global batch by hand: " + vsHand);
+        for (int step = 1; step <= 2; step++) {
+            double a = relative(read(grads, step), read(whole, step)), b = relative(read(grads, step), read(accumulated, step)),
+                    c = relative(read(accumulated, step), read(whole, step));
+            System.out.printf("step %d: 2x8 vs 1x16 %.2e, 2x8 vs 1x8x2 %.2e, 1x8x2 vs 1x16 %.2e%n", step, a, b, c);
+            assertTrue(a < 1e-3 && b < 1e-3 && c < 1e-3, "step " + step + ": 2x8 vs 1x16 " + a + ", 2x8 vs 1x8x2 " + b + ", 1x8x2 vs 1x16 " + c);
         }
-        // Adam normalises each update, so a gradient differing only in summation order can still move a parameter
-        // whose gradient is ~1e-9 a little differently; a missing or wrong allreduce moves most of them
-        assertTrue(off < total / 1000, off + " of " + total + " weights differ by more than 1e-5 (max " + maxDiff + ")");
-        assertTrue(maxDiff < 1e-4, "max difference " + maxDiff); // seen: 2e-6; a missing average moves weights by ~lr = 1e-3
-        // rank 0 alone writes the metrics: one header, one row per logged step (4 steps, the last logged)
-        List<String> csv = Files.readAllLines(two.resolve("pretrain_32_metrics.csv"));
-        assertEquals(1, csv.stream().filter(l -> l.startsWith("epoch")).count());
-        assertEquals(2, csv.size(), String.join("\n", csv));
-        assertEquals(2L, ((Number) ((Map<?, ?>) Pth.read(two.resolve("pretrain_32_resume.pth"))).get("world_size")).longValue());
+        // the logged loss is the global batch's token mean, not rank 0's shard: the same number one process logs
+        for (int step = 1; step <= 2; step++)
+            assertEquals(loggedLoss(dir.resolve("t1x16"), step), loggedLoss(save, step), 1e-5, "logged loss at step " + step + "\n" + log(save));
+        // rank 0 alone writes the metrics: one header, one row per logged step
+        List<String> csv = Files.readAllLines(save.resolve("pretrain_32_metrics.csv"));
+        assertEquals(3, csv.size(), String.join("\n", csv));
+        assertEquals(2L, ((Number) ((Map<?, ?>) Pth.read(save.resolve("pretrain_32_resume.pth"))).get("world_size")).longValue());
+        assertFalse(log(save).contains("[Gloo]"), "Gloo's connection report reaches the user:\n" + log(save));
+        assertTrue(log(save).contains("threads: rank 0: 2 ranks of 2 on this machine"), log(save));
+    }
+
+    @Test
+    void theDefaultIsMiniMindsDdpAverageOfPerRankPerMicroBatchMeans() throws Exception {
+        // 2 ranks x batch 4 x accumulation 2: each micro-batch's loss is its own token mean, / accumulation_steps,
+        // and the ranks' gradients are averaged (DDP), so every micro-batch weighs 1/4 whatever its length
+        Path save = dir.resolve("b2x4x2"), grads = dir.resolve("b2x4x2-grads");
+        Process p = start(save, grads, "--batch_size", "4", "--accumulation_steps", "2", "--nproc_per_node", "2");
+        finish(p, save);
+        Map<String, float[]> ddp = byHand(data, 2, 4, 2, false);
+        double d = relative(read(grads, 1), ddp), gap = relative(byHand(data, 2, 4, 2, true), ddp);
+        System.out.printf("2x4x2 batches vs MiniMind's DDP by hand: %.2e (token mean differs by %.2e)%n", d, gap);
+        assertTrue(gap > 0.02, "the data cannot tell the averages apart: " + gap);
+        assertTrue(d < 1e-4, "2 x 4 x accumulation 2 vs MiniMind's mean of micro-batch means by hand: " + d);
     }
 
     @Test
     void aRankThatDiesEndsTheRunWithAClearMessage() throws Exception {
         Path save = dir.resolve("dies");
-        Process p = start(save, 29735, "--batch_size", "2", "--epochs", "100000", "--nproc_per_node", "2", "--dist_timeout", "20");
-        long deadline = System.currentTimeMillis() + 90_000;
+        List<String> a = new ArrayList<>(common(data, save));
+        a.addAll(List.of("--batch_size", "2", "--epochs", "100000", "--log_interval", "100000", "--nproc_per_node", "2", "--dist_timeout", "20"));
+        Process p = launch(save, null, a);
+        long deadline = System.currentTimeMillis() + 120_000;
         ProcessHandle victim = null;
-        while (System.currentTimeMillis() < deadline && victim == null) {
+        while (System.currentTimeMillis() < deadline && victim == null && p.isAlive()) {
             if (Files.exists(save.resolveSibling("dies.log")) && log(save).contains("model:")) {
                 victim = p.descendants().filter(h -> h.info().commandLine().orElse("").contains("minimind4j.cli.Minimind")).reduce((x, y) -> y).orElse(null);
             }
@@ -117,5 +146,6 @@ class DistributedTest {
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher did not end after a rank died");
         assertNotEquals(0, p.exitValue());
         assertTrue(log(save).contains("exited with code"), log(save));
+        assertFalse(log(save).contains("\tat "), "a stack trace reached the user:\n" + log(save));
     }
 }
