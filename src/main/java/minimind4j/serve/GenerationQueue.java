@@ -116,6 +116,8 @@ final class GenerationQueue implements AutoCloseable {
     private final Thread worker;
     private volatile boolean closed;
     private volatile int activeCount;
+    private volatile int largestBatch;
+    private volatile long decodeSteps;
 
     /**
      * @param maxBatch sequences decoded together at most (1 = one request at a time)
@@ -138,6 +140,12 @@ final class GenerationQueue implements AutoCloseable {
 
     /** Requests being decoded. */
     int active() { return activeCount; }
+
+    /** The most sequences one decoding step has run together so far. */
+    int largestBatch() { return largestBatch; }
+
+    /** Decoding steps (forward passes over the batch, prefills not counted) so far. */
+    long decodeSteps() { return decodeSteps; }
 
     /**
      * Queues a job. {@code onToken} is called on the worker thread with each new token (not the eos token) and may
@@ -233,6 +241,8 @@ final class GenerationQueue implements AutoCloseable {
         }
         if (batch.isEmpty()) return;
         int b = batch.size();
+        if (b > largestBatch) largestBatch = b;
+        decodeSteps++;
         float[] logits;
         try (PointerScope scope = Torch.scope()) {
             long[] ids = new long[b];
