@@ -16,6 +16,8 @@ import java.net.BindException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -24,12 +26,12 @@ import java.util.concurrent.TimeUnit;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"An OpenAI-compatible chat API for one model, as MiniMind's scripts/serve_openai_api.py:",
-                "POST /v1/chat/completions (stream or not, tools), GET /v1/models, GET /health.",
-                "Requests are generated one at a time, in arrival order. Ctrl-C stops."})
+                "POST /v1/chat/completions (stream or not, tools), GET /v1/models, GET /health, a chat page at /.",
+                "Concurrent requests are decoded together (--max_batch). Ctrl-C stops."})
 public final class ServeCommand implements Callable<Integer> {
     @Mixin
     WeightFiles w = new WeightFiles();
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: 127.0.0.1, this machine only; the API has no authentication)")
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: 127.0.0.1, this machine only; on loopback only loopback Host names are answered)")
     String host;
     @Option(names = "--port", defaultValue = "8998", description = "Port; 0 = any free port (default: 8998)")
     int port;
@@ -39,6 +41,26 @@ public final class ServeCommand implements Callable<Integer> {
     int maxNewTokens;
     @Option(names = {"--max_seq_len", "--max-seq-len"}, defaultValue = "0", description = "Most prompt + reply tokens per request; 0 = the model's max positions (default: 0)")
     int maxSeqLen;
+    @Option(names = {"--api_key", "--api-key"}, description = "Require Authorization: Bearer <key> on /v1/* (default: $MINIMIND_API_KEY, else none)")
+    String apiKey;
+    @Option(names = {"--cors_origin", "--cors-origin"}, split = ",", description = "Origins whose web pages may call the API, e.g. http://localhost:3000, or * (default: none)")
+    List<String> corsOrigins = new ArrayList<>();
+    @Option(names = {"--max_batch", "--max-batch"}, defaultValue = "32", description = "Requests decoded together at most; 1 = one at a time (default: 32)")
+    int maxBatch;
+    @Option(names = {"--max_queue", "--max-queue"}, defaultValue = "64", description = "Requests waiting for a batch slot at most; more get 429 + Retry-After (default: 64)")
+    int maxQueue;
+    @Option(names = {"--max_prompt_tokens", "--max-prompt-tokens"}, defaultValue = "8192", description = "Longest prompt accepted, in tokens; 0 = whatever the context holds (default: 8192)")
+    int maxPromptTokens;
+    @Option(names = {"--request_timeout", "--request-timeout"}, defaultValue = "600", description = "Seconds a request may take from arrival to its last token; 0 = no limit (default: 600)")
+    double requestTimeout;
+    @Option(names = {"--max_connections", "--max-connections"}, defaultValue = "256", description = "Open connections at most; more wait to be accepted (default: 256)")
+    int maxConnections;
+    @Option(names = {"--idle_timeout", "--idle-timeout"}, defaultValue = "60", description = "Seconds a connection may stay silent (default: 60)")
+    double idleTimeout;
+    @Option(names = {"--header_timeout", "--header-timeout"}, defaultValue = "10", description = "Seconds to send a complete request head, from connecting or the previous response (default: 10)")
+    double headerTimeout;
+    @Option(names = {"--body_timeout", "--body-timeout"}, defaultValue = "30", description = "Seconds to send a complete request body after its head (default: 30)")
+    double bodyTimeout;
 
     /** Where the listening line and the request log go; null = standard output as UTF-8 (tests set their own). */
     PrintStream out;
@@ -53,6 +75,23 @@ public final class ServeCommand implements Callable<Integer> {
         if (maxBodyBytes < 1) throw new UserError("--max_body_bytes must be at least 1");
         if (maxNewTokens < 1) throw new UserError("--max_new_tokens must be at least 1");
         if (maxSeqLen < 0) throw new UserError("--max_seq_len must be >= 0 (0 = the model's max positions)");
+        if (maxBatch < 1) throw new UserError("--max_batch must be at least 1");
+        if (maxQueue < 0) throw new UserError("--max_queue must be >= 0");
+        if (maxPromptTokens < 0) throw new UserError("--max_prompt_tokens must be >= 0 (0 = no limit but the context)");
+        if (maxConnections < 1) throw new UserError("--max_connections must be at least 1");
+        if (!(requestTimeout >= 0)) throw new UserError("--request_timeout must be >= 0 seconds (0 = no limit)");
+        for (double t : new double[]{idleTimeout, headerTimeout, bodyTimeout}) {
+            if (!(t > 0)) throw new UserError("--idle_timeout, --header_timeout and --body_timeout must be positive seconds");
+        }
+        String key = apiKey != null ? apiKey : System.getenv("MINIMIND_API_KEY");
+        for (String o : corsOrigins) {
+            if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
+                throw new UserError("--cors_origin " + o + ": expected an origin such as http://localhost:3000 (scheme://host[:port], no path), or *");
+            }
+        }
+        ChatServer.Limits limits = new ChatServer.Limits(maxBatch, maxQueue, maxPromptTokens, millis(requestTimeout),
+                maxConnections, millis(idleTimeout), millis(headerTimeout), millis(bodyTimeout));
+        ChatServer.Access access = new ChatServer.Access(key, corsOrigins);
         w.applyThreads();
         Path file = w.file();
         Map<String, HostTensor> sd = Weights.read(file);
@@ -65,9 +104,10 @@ public final class ServeCommand implements Callable<Integer> {
         }
         CountDownLatch released = new CountDownLatch(1);
         boolean served = false;
-        try (tok; MiniMindLM m = w.onDevice(Weights.load(file, c, true, null))) {
+        try (tok; MiniMindLM m = loadModel(file, c)) {
             String id = WeightFiles.modelId(file);
-            ChatServer.Options options = new ChatServer.Options(host, port, maxBodyBytes, maxNewTokens, maxSeqLen, id);
+            ChatServer.Options options = new ChatServer.Options(host, port, maxBodyBytes, maxNewTokens, maxSeqLen, id,
+                    limits, access);
             ChatServer server;
             try {
                 server = ChatServer.start(m, tok, options, done -> out.printf(Locale.ROOT,
@@ -94,7 +134,9 @@ public final class ServeCommand implements Callable<Integer> {
             try {
                 out.printf(Locale.ROOT, "minimind serve: %s (%s, %,d parameters, context %d tokens)%n", id,
                         file, m.parameterCount(), server.contextLimit());
-                out.println("listening on " + server.url() + "/v1  (POST /v1/chat/completions, GET /v1/models, GET /health; Ctrl-C stops)");
+                out.println("listening on " + server.url() + "/v1  (POST /v1/chat/completions, GET /v1/models, GET /health;"
+                        + " chat page at " + server.url() + "/; " + (key != null ? "API key required" : "no API key")
+                        + "; Ctrl-C stops)");
                 stop.await();
                 served = true;
             } finally {
@@ -111,5 +153,14 @@ public final class ServeCommand implements Callable<Integer> {
             released.countDown();
         }
         return 0;
+    }
+
+    /** The model to serve, on its device (the one place that decides what is loaded). */
+    private MiniMindLM loadModel(Path file, ModelConfig c) {
+        return w.onDevice(Weights.load(file, c, true, null));
+    }
+
+    private static long millis(double seconds) {
+        return Math.round(seconds * 1000);
     }
 }

@@ -244,20 +244,46 @@ public final class MiniMindLM implements AutoCloseable {
      * attention is causal. {@code cache} may be null (training) or a {@link KvCache} that this call extends.
      */
     public Hidden forward(Tensor ids, Tensor positions, Tensor allowed, KvCache cache) {
+        return forward(ids, positions, allowed, cache, null);
+    }
+
+    /**
+     * One decoding step for several sequences at once (the server's batched generation): row b of {@code ids} [B,1]
+     * is the next token of the sequence whose keys and values are in {@code caches[b]}; the caches may have any
+     * lengths and each grows by one. Embedding, norms, projections and MLP run as one batch; attention runs per row
+     * against its own cache, the same call a lone {@code forward(ids_b, null, null, caches[b])} makes.
+     */
+    public Hidden decode(Tensor ids, KvCache[] caches) {
+        if (ids.size(1) != 1 || ids.size(0) != caches.length)
+            throw new IllegalArgumentException("decode takes one token per cache: ids " + ids.size(0) + "x" + ids.size(1)
+                    + ", " + caches.length + " caches");
+        return forward(ids, null, null, null, caches);
+    }
+
+    private Hidden forward(Tensor ids, Tensor positions, Tensor allowed, KvCache cache, KvCache[] rows) {
         long b = ids.size(0), t = ids.size(1);
         int h = config.numAttentionHeads(), kv = config.numKeyValueHeads(), d = config.headDim();
         long past = cache == null ? 0 : cache.length();
         Tensor cos, sin;
-        if (positions == null) {
-            cos = ropeCos.narrow(0, past, t);
-            sin = ropeSin.narrow(0, past, t);
+        if (rows != null) {
+            // each row at its own position: [B, 1, 1, D]
+            long[] at = new long[rows.length];
+            for (int r = 0; r < rows.length; r++) at[r] = rows[r].length();
+            Tensor pos = Torch.longsLike(ropeCos, at, at.length);
+            cos = ropeCos.index_select(0, pos).view(b, 1, 1, -1);
+            sin = ropeSin.index_select(0, pos).view(b, 1, 1, -1);
         } else {
-            cos = ropeCos.index_select(0, positions);
-            sin = ropeSin.index_select(0, positions);
+            if (positions == null) {
+                cos = ropeCos.narrow(0, past, t);
+                sin = ropeSin.narrow(0, past, t);
+            } else {
+                cos = ropeCos.index_select(0, positions);
+                sin = ropeSin.index_select(0, positions);
+            }
+            // [.., T, 1, D] broadcasts over heads of q/k laid out [B, T, H, D]
+            cos = cos.dim() == 2 ? cos.unsqueeze(1) : cos.unsqueeze(2);
+            sin = sin.dim() == 2 ? sin.unsqueeze(1) : sin.unsqueeze(2);
         }
-        // [.., T, 1, D] broadcasts over heads of q/k laid out [B, T, H, D]
-        cos = cos.dim() == 2 ? cos.unsqueeze(1) : cos.unsqueeze(2);
-        sin = sin.dim() == 2 ? sin.unsqueeze(1) : sin.unsqueeze(2);
         Tensor x = torch.embedding(p(EMBED), ids);
         Tensor aux = null;
         for (int l = 0; l < config.numHiddenLayers(); l++) {
@@ -280,7 +306,14 @@ public final class MiniMindLM implements AutoCloseable {
                 v = kvAll[1];
             }
             Tensor o;
-            if (allowed != null) o = Torch.attention(q, k, v, allowed);
+            if (rows != null) {
+                TensorVector perRow = new TensorVector();
+                for (int r = 0; r < rows.length; r++) {
+                    Tensor[] kvAll = rows[r].append(l, k.narrow(0, r, 1), v.narrow(0, r, 1));
+                    perRow.push_back(Torch.attention(q.narrow(0, r, 1), kvAll[0], kvAll[1], false));
+                }
+                o = torch.cat(perRow, 0);
+            } else if (allowed != null) o = Torch.attention(q, k, v, allowed);
             else if (past > 0 && t > 1) o = Torch.attention(q, k, v, offsetCausalMask(q, t, past));
             else o = Torch.attention(q, k, v, t > 1);
             o = o.transpose(1, 2).reshape(b, t, (long) h * d);
@@ -295,6 +328,7 @@ public final class MiniMindLM implements AutoCloseable {
             }
         }
         if (cache != null) cache.advance(t);
+        if (rows != null) for (KvCache c : rows) c.advance(1);
         x = rmsNorm(x, p("model.norm.weight"), config.rmsNormEps());
         if (aux == null) aux = Torch.zerosLike(x, ScalarType.Float);
         return new Hidden(x, aux);

@@ -3,6 +3,9 @@ package minimind4j.serve;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * A request the server refuses, answered with OpenAI's error body
  * {@code {"error": {"message", "type", "param", "code"}}} so that OpenAI clients raise their usual exceptions.
@@ -12,6 +15,7 @@ final class ApiError extends Exception {
     private final String type;
     private final String param;
     private final String code;
+    private final Map<String, String> headers = new LinkedHashMap<>();
 
     ApiError(int status, String type, String message, String param, String code) {
         super(message, null, false, false); // a client error: no stack trace to collect, none to leak
@@ -40,6 +44,14 @@ final class ApiError extends Exception {
     }
 
     int status() { return status; }
+
+    /** A response header this error carries (Allow, Retry-After, WWW-Authenticate, Connection: close). */
+    ApiError withHeader(String name, String value) {
+        headers.put(name, value);
+        return this;
+    }
+
+    Map<String, String> headers() { return headers; }
 
     ObjectNode body() {
         ObjectNode error = JsonNodeFactory.instance.objectNode();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.tokenizer.ChatTemplate;
 
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +35,17 @@ record AssistantReply(String content, String reasoningContent, List<Map<String, 
     /** transformers' tojson is Python's json.dumps(ensure_ascii=False): MiniMind's arguments text, byte for byte. */
     private static final ChatTemplate PYTHON_JSON = ChatTemplate.compile("{{ value | tojson }}");
 
-    static AssistantReply parse(String text, long createdSeconds) {
+    private static final SecureRandom IDS = new SecureRandom();
+    private static final char[] ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+
+    /** A fresh tool-call id, as OpenAI's: {@code call_} and 24 random letters and digits (unique across requests). */
+    static String newCallId() {
+        char[] c = new char[24];
+        for (int i = 0; i < c.length; i++) c[i] = ID_CHARS[IDS.nextInt(ID_CHARS.length)];
+        return "call_" + new String(c);
+    }
+
+    static AssistantReply parse(String text) {
         String reasoning = null;
         boolean cut = false;
         Matcher think = THINK.matcher(text);
@@ -52,16 +63,9 @@ record AssistantReply(String content, String reasoningContent, List<Map<String, 
         }
         List<Map<String, Object>> calls = new ArrayList<>();
         Matcher call = TOOL_CALL.matcher(text);
-        for (int i = 0; call.find(); i++) {
-            Map<String, Object> parsed = toolCall(call.group(1).strip());
-            if (parsed == null) continue; // MiniMind skips spans that are not JSON objects, keeping their index
-            Map<String, Object> function = new LinkedHashMap<>();
-            function.put("name", parsed.getOrDefault("name", ""));
-            function.put("arguments", PYTHON_JSON.render(Map.of("value", parsed.getOrDefault("arguments", Map.of()))));
-            Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("id", "call_" + createdSeconds + "_" + i);
-            entry.put("type", "function");
-            entry.put("function", function);
+        while (call.find()) {
+            Map<String, Object> entry = toolCall(call.group(1), newCallId());
+            if (entry == null) continue; // MiniMind skips spans that are not JSON objects
             calls.add(entry);
         }
         if (!calls.isEmpty()) {
@@ -71,7 +75,24 @@ record AssistantReply(String content, String reasoningContent, List<Map<String, 
         return new AssistantReply(cut ? text.strip() : text, reasoning, calls);
     }
 
-    private static Map<String, Object> toolCall(String json) {
+    /**
+     * The OpenAI tool call ({id, type: function, function: {name, arguments}}) that the text inside one
+     * {@code <tool_call>…</tool_call>} span stands for, or null if the span is not a JSON object.
+     */
+    static Map<String, Object> toolCall(String span, String id) {
+        Map<String, Object> parsed = jsonObject(span.strip());
+        if (parsed == null) return null;
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", parsed.getOrDefault("name", ""));
+        function.put("arguments", PYTHON_JSON.render(Map.of("value", parsed.getOrDefault("arguments", Map.of()))));
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("id", id);
+        entry.put("type", "function");
+        entry.put("function", function);
+        return entry;
+    }
+
+    private static Map<String, Object> jsonObject(String json) {
         try {
             JsonNode node = JSON.readTree(json);
             if (node == null || !node.isObject()) return null;

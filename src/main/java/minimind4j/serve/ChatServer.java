@@ -6,109 +6,242 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import minimind4j.generate.Generator;
 import minimind4j.generate.Sampling;
 import minimind4j.generate.StreamingDecoder;
 import minimind4j.model.MiniMindLM;
 import minimind4j.tokenizer.MiniMindTokenizer;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
  * An OpenAI-compatible chat server for one MiniMind model, as MiniMind's scripts/serve_openai_api.py:
  * {@code POST /v1/chat/completions} (plain or streamed as server-sent events), {@code GET /v1/models},
- * {@code GET /health}. Built on the JDK's HTTP server, so it adds no dependency.
+ * {@code GET /health}, and a chat page at {@code /}.
  *
- * <p>Concurrency: HTTP threads (a small pool) read, validate, template and tokenize requests; generation happens on
- * one worker thread ({@link GenerationQueue}), one request at a time in arrival order. Requests never share state
- * with each other, so concurrent requests get exactly what they would get alone; they just wait their turn.
- * A streamed request whose client disconnects is cancelled at its next token (or before it starts).
+ * <p>HTTP is Jetty 12: asynchronous reads (a slow or idle client costs a socket, not a thread), idle, header and
+ * body timeouts, a connection limit, keep-alive. Every answer the server gives, Jetty's own protocol errors
+ * included, is OpenAI's JSON error body when it is an error.
+ *
+ * <p>Generation: requests are parsed, templated and tokenized on HTTP threads, then decoded together by one worker
+ * ({@link GenerationQueue}: continuous batching, each request with its own KV cache and sampling). A request whose
+ * client has gone, streamed or not, is stopped at its next token, or dropped before it starts.
  *
  * <p>The server does not own the model or tokenizer: close the server first, then them.
  */
 public final class ChatServer implements AutoCloseable {
 
     /**
-     * @param host         address to bind (loopback by default: the API has no authentication)
+     * @param host         address to bind (loopback by default)
      * @param port         port, 0 for any free one
      * @param maxBodyBytes larger request bodies get 413
      * @param maxNewTokens the most tokens one reply may have; a larger max_tokens is lowered to it
      * @param maxContext   prompt + reply tokens allowed per request; 0 = the model's max positions
      * @param modelId      the name /v1/models and responses report
+     * @param limits       batching, queue, time and connection limits
+     * @param access       API key and cross-origin rules
      */
-    public record Options(String host, int port, long maxBodyBytes, int maxNewTokens, int maxContext, String modelId) {
+    public record Options(String host, int port, long maxBodyBytes, int maxNewTokens, int maxContext, String modelId,
+                          Limits limits, Access access) {
         public Options {
             if (maxBodyBytes < 1) throw new IllegalArgumentException("max_body_bytes must be at least 1");
             if (maxNewTokens < 1) throw new IllegalArgumentException("max_new_tokens must be at least 1");
             if (maxContext < 0) throw new IllegalArgumentException("max_seq_len must be >= 0 (0 = the model's)");
+            if (limits == null) limits = Limits.DEFAULT;
+            if (access == null) access = Access.OPEN;
+        }
+
+        /** Default limits, no API key, no cross-origin access. */
+        public Options(String host, int port, long maxBodyBytes, int maxNewTokens, int maxContext, String modelId) {
+            this(host, port, maxBodyBytes, maxNewTokens, maxContext, modelId, Limits.DEFAULT, Access.OPEN);
+        }
+
+        public Options withLimits(Limits l) { return new Options(host, port, maxBodyBytes, maxNewTokens, maxContext, modelId, l, access); }
+
+        public Options withAccess(Access a) { return new Options(host, port, maxBodyBytes, maxNewTokens, maxContext, modelId, limits, a); }
+    }
+
+    /**
+     * @param maxBatch             sequences decoded together (1 = one request at a time)
+     * @param maxQueue             requests waiting for a batch slot; more get 429 with Retry-After
+     * @param maxPromptTokens      longest prompt accepted (0 = whatever the context holds)
+     * @param requestTimeoutMillis a request's time from arrival to its last token (0 = none)
+     * @param maxConnections       open connections at most; more wait in the accept queue
+     * @param idleTimeoutMillis    a connection silent this long (no bytes either way) is closed
+     * @param headerTimeoutMillis  a request head must be complete this long after the connection opened or its
+     *                             previous response ended
+     * @param bodyTimeoutMillis    a request body must be complete this long after its head
+     */
+    public record Limits(int maxBatch, int maxQueue, int maxPromptTokens, long requestTimeoutMillis, int maxConnections,
+                         long idleTimeoutMillis, long headerTimeoutMillis, long bodyTimeoutMillis) {
+        public static final Limits DEFAULT = new Limits(32, 64, 0, 600_000, 256, 60_000, 10_000, 30_000);
+
+        public Limits {
+            if (maxBatch < 1) throw new IllegalArgumentException("max_batch must be at least 1");
+            if (maxQueue < 0) throw new IllegalArgumentException("max_queue must be >= 0");
+            if (maxPromptTokens < 0) throw new IllegalArgumentException("max_prompt_tokens must be >= 0");
+            if (requestTimeoutMillis < 0) throw new IllegalArgumentException("request_timeout must be >= 0");
+            if (maxConnections < 1) throw new IllegalArgumentException("max_connections must be at least 1");
+            if (idleTimeoutMillis < 1 || headerTimeoutMillis < 1 || bodyTimeoutMillis < 1)
+                throw new IllegalArgumentException("timeouts must be positive");
+        }
+
+        public Limits withBatch(int batch, int queue) {
+            return new Limits(batch, queue, maxPromptTokens, requestTimeoutMillis, maxConnections, idleTimeoutMillis,
+                    headerTimeoutMillis, bodyTimeoutMillis);
+        }
+
+        public Limits withPrompt(int promptTokens, long requestMillis) {
+            return new Limits(maxBatch, maxQueue, promptTokens, requestMillis, maxConnections, idleTimeoutMillis,
+                    headerTimeoutMillis, bodyTimeoutMillis);
+        }
+
+        public Limits withConnections(int connections, long idleMillis, long headerMillis, long bodyMillis) {
+            return new Limits(maxBatch, maxQueue, maxPromptTokens, requestTimeoutMillis, connections, idleMillis,
+                    headerMillis, bodyMillis);
         }
     }
 
-    /** One finished generation, for the log (and for tests): finish reason stop, length or cancelled. */
+    /**
+     * @param apiKey      required as {@code Authorization: Bearer <key>} on /v1/*, or null for none
+     * @param corsOrigins origins (scheme://host[:port], or "*") whose pages may call the API; empty = none
+     */
+    public record Access(String apiKey, List<String> corsOrigins) {
+        public static final Access OPEN = new Access(null, List.of());
+
+        public Access {
+            if (apiKey != null && apiKey.isEmpty()) apiKey = null;
+            corsOrigins = corsOrigins == null ? List.of() : List.copyOf(corsOrigins);
+        }
+
+        boolean allowsOrigin(String origin) {
+            return corsOrigins.contains("*") || corsOrigins.contains(origin);
+        }
+    }
+
+    /** One finished generation, for the log (and for tests): finish reason stop, length, cancelled or timeout. */
     public record Completion(String id, boolean stream, int promptTokens, int completionTokens, String finishReason,
                              double seconds) {}
 
-    /** How long a waiting stream stays silent before a keep-alive comment (which also notices a departed client). */
+    /** How long a waiting stream stays silent before a keep-alive comment. */
     private static final long KEEP_ALIVE_MILLIS = 2000;
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "[::1]", "::1");
 
     private final MiniMindTokenizer tokenizer;
     private final Options options;
+    private final Limits limits;
+    private final Access access;
     private final Consumer<Completion> log;
     private final int contextLimit;
     private final int eosId;
+    private final boolean loopback;
     private final long startedSeconds = System.currentTimeMillis() / 1000;
     private final SecureRandom seeds = new SecureRandom();
+    private final byte[] chatPage;
     private final GenerationQueue queue;
-    private final ExecutorService httpThreads;
-    private final HttpServer http;
+    private final ConnectionGuard guard;
+    private final Server http;
+    private final ServerConnector connector;
+    private final Executor threads;
+    private final String urlHost;
 
     private ChatServer(MiniMindLM model, MiniMindTokenizer tokenizer, Options options, Consumer<Completion> log)
             throws IOException {
         this.tokenizer = tokenizer;
         this.options = options;
+        this.limits = options.limits();
+        this.access = options.access();
         this.log = log != null ? log : c -> {};
         int positions = model.config().maxPositionEmbeddings();
         this.contextLimit = options.maxContext() > 0 ? Math.min(options.maxContext(), positions) : positions;
         this.eosId = tokenizer.eosId();
-        this.queue = new GenerationQueue(new Generator(model));
-        AtomicInteger n = new AtomicInteger();
-        this.httpThreads = Executors.newFixedThreadPool(16, r -> {
-            Thread t = new Thread(r, "minimind-http-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        HttpServer server;
-        try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(options.host()), options.port()), 0);
-        } catch (IOException e) {
-            queue.close();
-            httpThreads.shutdownNow();
-            throw e;
+        InetAddress address = InetAddress.getByName(options.host()); // UnknownHostException for a bad --host
+        this.loopback = address.isLoopbackAddress();
+        String h = address.getHostAddress();
+        this.urlHost = h.contains(":") ? "[" + h + "]" : h;
+        try (InputStream in = ChatServer.class.getResourceAsStream("chat.html")) {
+            this.chatPage = in == null ? "<!doctype html><p>chat page missing from the build</p>".getBytes(StandardCharsets.UTF_8)
+                    : in.readAllBytes();
         }
-        this.http = server;
-        http.createContext("/", this::handle);
-        http.setExecutor(httpThreads);
-        http.start();
+
+        // a streamed response holds a thread while it runs; reads and waits never do
+        QueuedThreadPool pool = new QueuedThreadPool(Math.max(64, limits.maxBatch() + limits.maxQueue() + 32), 4);
+        pool.setName("minimind-http");
+        pool.setDaemon(true);
+        this.threads = pool;
+        this.http = new Server(pool);
+        HttpConfiguration hc = new HttpConfiguration();
+        hc.setSendServerVersion(false);
+        hc.setSendXPoweredBy(false);
+        hc.setRequestHeaderSize(16 * 1024);
+        this.connector = new ServerConnector(http, 1, 1, new HttpConnectionFactory(hc));
+        connector.setHost(h);
+        connector.setPort(options.port());
+        connector.setIdleTimeout(limits.idleTimeoutMillis());
+        this.guard = new ConnectionGuard(limits.headerTimeoutMillis());
+        connector.addBean(guard);
+        http.addConnector(connector);
+        http.addBean(new NetworkConnectionLimit(limits.maxConnections(), connector));
+        http.setErrorHandler(new JsonErrorHandler());
+        http.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                ChatServer.this.handle(request, response, callback);
+                return true;
+            }
+        });
+        this.queue = new GenerationQueue(model, limits.maxBatch(), limits.maxQueue());
+        try {
+            http.start();
+        } catch (Exception e) {
+            queue.close();
+            guard.close();
+            try {
+                http.stop();
+            } catch (Exception ignored) {
+                // it never started
+            }
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof BindException b) throw b;
+            }
+            throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+        }
     }
 
     /** Binds and starts serving; {@code log} (may be null) sees each finished generation. */
@@ -117,101 +250,177 @@ public final class ChatServer implements AutoCloseable {
         return new ChatServer(model, tokenizer, options, log);
     }
 
-    public int port() { return http.getAddress().getPort(); }
+    public int port() { return connector.getLocalPort(); }
 
     /** The base URL, e.g. {@code http://127.0.0.1:8998}. */
-    public String url() {
-        InetAddress a = http.getAddress().getAddress();
-        String host = a.getHostAddress();
-        if (host.contains(":")) host = "[" + host + "]";
-        return "http://" + host + ":" + port();
-    }
+    public String url() { return "http://" + urlHost + ":" + port(); }
 
     /** The most prompt + reply tokens a request may ask for. */
     public int contextLimit() { return contextLimit; }
 
     /**
-     * Stops: the running generation ends at its next token, queued ones are cancelled, connections close. Returns
+     * Stops: running generations end at their next token, queued ones are cancelled, connections close. Returns
      * once the worker has stopped, so the model may be freed right after.
      */
     @Override
     public void close() {
         queue.close();
-        http.stop(1);
-        httpThreads.shutdownNow();
+        guard.close();
         try {
-            httpThreads.awaitTermination(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            http.setStopTimeout(1000);
+            http.stop();
+        } catch (Exception e) {
+            System.err.println("minimind serve: stopping the HTTP server: " + e);
         }
     }
 
     // ------------------------------------------------------------------------------------------------ routing
 
-    private void handle(HttpExchange ex) {
-        try (ex) {
-            try {
-                route(ex);
-            } catch (ApiError e) {
-                if (ex.getResponseCode() == -1) {
-                    try {
-                        sendJson(ex, e.status(), e.body());
-                    } catch (IOException ignored) {
-                        // client gone
-                    }
-                }
-            } catch (IOException e) {
-                // the client went away mid-exchange; nobody is left to answer
-            } catch (Throwable e) {
-                // a bug or a native failure: log it here, give the client one line and keep serving
-                System.err.println("minimind serve: " + ex.getRequestMethod() + " " + ex.getRequestURI() + " failed: " + e);
-                if (ex.getResponseCode() == -1) {
-                    try {
-                        sendJson(ex, 500, ApiError.server("The server had an error processing the request.").body());
-                    } catch (IOException ignored) {
-                        // client gone
-                    }
-                }
-            }
+    /** One exchange's response: the Jetty objects, and the CORS header it carries when its origin is allowed. */
+    private record Exchange(Request request, Response response, Callback callback, String corsOrigin) {}
+
+    private void handle(Request request, Response response, Callback callback) {
+        Connection connection = request.getConnectionMetaData().getConnection();
+        guard.requestStarted(connection);
+        Request.addCompletionListener(request, failure -> guard.requestDone(connection));
+        Exchange ex = new Exchange(request, response, callback, corsOrigin(request));
+        try {
+            route(ex);
+        } catch (ApiError e) {
+            sendError(ex, e);
+        } catch (Throwable e) {
+            failed(ex, e);
         }
     }
 
-    private void route(HttpExchange ex) throws IOException, ApiError {
-        String path = ex.getRequestURI().getPath();
+    private void failed(Exchange ex, Throwable e) {
+        // a bug or a native failure: log it here, give the client one line and keep serving
+        System.err.println("minimind serve: " + ex.request().getMethod() + " " + ex.request().getHttpURI().getPath()
+                + " failed: " + e);
+        sendError(ex, ApiError.server("The server had an error processing the request."));
+    }
+
+    private void route(Exchange ex) throws ApiError {
+        Request req = ex.request();
+        String method = req.getMethod();
+        String path = req.getHttpURI().getPath();
+        checkHost(req);
+        String origin = req.getHeaders().get(HttpHeader.ORIGIN);
+        if (origin != null && ex.corsOrigin() == null && !sameOrigin(origin, req)) {
+            throw new ApiError(403, "invalid_request_error", "Cross-origin requests from " + origin + " are not allowed;"
+                    + " start the server with --cors_origin " + origin + " to allow them.", null, "origin_not_allowed");
+        }
+        if (method.equals("OPTIONS")) {
+            preflight(ex);
+            return;
+        }
+        if (path.equals("/v1") || path.startsWith("/v1/")) checkApiKey(req);
         switch (path) {
+            case "/" -> {
+                requireMethod(ex, "GET", "HEAD");
+                send(ex, 200, "text/html; charset=utf-8", chatPage);
+            }
             case "/v1/chat/completions" -> {
                 requireMethod(ex, "POST");
                 chatCompletions(ex);
             }
             case "/v1/models" -> {
-                requireMethod(ex, "GET");
+                requireMethod(ex, "GET", "HEAD");
                 ObjectNode list = JSON.createObjectNode();
                 list.put("object", "list");
                 list.putArray("data").add(modelCard());
                 sendJson(ex, 200, list);
             }
             case "/health" -> {
-                requireMethod(ex, "GET");
+                requireMethod(ex, "GET", "HEAD");
                 sendJson(ex, 200, JSON.createObjectNode().put("status", "ok"));
             }
             default -> {
                 if (path.equals("/v1/models/" + options.modelId())) {
-                    requireMethod(ex, "GET");
+                    requireMethod(ex, "GET", "HEAD");
                     sendJson(ex, 200, modelCard());
                     return;
                 }
-                throw new ApiError(404, "invalid_request_error",
-                        "Invalid URL (" + ex.getRequestMethod() + " " + path + ")", null, "not_found");
+                throw new ApiError(404, "invalid_request_error", "Invalid URL (" + method + " " + path + ")", null,
+                        "not_found");
             }
         }
     }
 
-    private static void requireMethod(HttpExchange ex, String method) throws ApiError {
-        if (!ex.getRequestMethod().equals(method)) {
-            ex.getResponseHeaders().set("Allow", method);
-            throw new ApiError(405, "invalid_request_error", "Method " + ex.getRequestMethod() + " is not allowed for "
-                    + ex.getRequestURI().getPath() + "; use " + method + ".", null, "method_not_allowed");
+    /**
+     * DNS rebinding: a page on evil.example whose name later resolves to 127.0.0.1 still sends Host: evil.example.
+     * A server bound to loopback answers only requests addressed to a loopback name.
+     */
+    private void checkHost(Request req) throws ApiError {
+        if (!loopback) return;
+        String host = req.getHeaders().get(HttpHeader.HOST);
+        String name = host == null ? "" : hostName(host.trim().toLowerCase(Locale.ROOT));
+        if (!(LOOPBACK_NAMES.contains(name) || name.startsWith("127.") && name.matches("127(\\.\\d{1,3}){3}"))) {
+            throw new ApiError(403, "invalid_request_error", "Host '" + host + "' is not allowed: this server listens on"
+                    + " loopback and answers only localhost, 127.0.0.1 or [::1]; use --host to serve other names.",
+                    null, "host_not_allowed");
         }
+    }
+
+    /** "name:port", "[v6]:port", "name" -> the name ("[v6]" keeps its brackets). */
+    private static String hostName(String host) {
+        if (host.startsWith("[")) {
+            int end = host.indexOf(']');
+            return end < 0 ? host : host.substring(0, end + 1);
+        }
+        int colon = host.lastIndexOf(':');
+        return colon < 0 ? host : host.substring(0, colon);
+    }
+
+    /** The page at / calling the API: its Origin is this very server, as the Host header names it. */
+    private static boolean sameOrigin(String origin, Request req) {
+        String host = req.getHeaders().get(HttpHeader.HOST);
+        return host != null && origin.equalsIgnoreCase("http://" + host.trim());
+    }
+
+    private String corsOrigin(Request req) {
+        String origin = req.getHeaders().get(HttpHeader.ORIGIN);
+        return origin != null && access.allowsOrigin(origin) ? origin : null;
+    }
+
+    private void preflight(Exchange ex) throws ApiError {
+        Request req = ex.request();
+        if (ex.corsOrigin() == null || req.getHeaders().get(HttpHeader.ACCESS_CONTROL_REQUEST_METHOD) == null) {
+            ex.response().getHeaders().put(HttpHeader.ALLOW, "GET, HEAD, POST, OPTIONS");
+            send(ex, 204, null, new byte[0]);
+            return;
+        }
+        HttpFields.Mutable h = ex.response().getHeaders();
+        h.put(HttpHeader.ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, POST, OPTIONS");
+        String asked = req.getHeaders().get(HttpHeader.ACCESS_CONTROL_REQUEST_HEADERS);
+        h.put(HttpHeader.ACCESS_CONTROL_ALLOW_HEADERS, asked != null ? asked : "Authorization, Content-Type");
+        h.put(HttpHeader.ACCESS_CONTROL_MAX_AGE, "600");
+        send(ex, 204, null, new byte[0]);
+    }
+
+    private void checkApiKey(Request req) throws ApiError {
+        if (access.apiKey() == null) return;
+        String auth = req.getHeaders().get(HttpHeader.AUTHORIZATION);
+        if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw new ApiError(401, "invalid_request_error", "You didn't provide an API key. You need to provide your"
+                    + " API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                    null, "missing_api_key").withHeader("WWW-Authenticate", "Bearer");
+        }
+        byte[] given = auth.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(given, access.apiKey().getBytes(StandardCharsets.UTF_8))) {
+            throw new ApiError(401, "invalid_request_error", "Incorrect API key provided. The key is the one given to"
+                    + " this server with --api_key or MINIMIND_API_KEY.", null, "invalid_api_key")
+                    .withHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        }
+    }
+
+    private static void requireMethod(Exchange ex, String... methods) throws ApiError {
+        String m = ex.request().getMethod();
+        for (String allowed : methods) if (allowed.equals(m)) return;
+        String allow = String.join(", ", methods);
+        throw new ApiError(405, "invalid_request_error", "Method " + m + " is not allowed for "
+                + ex.request().getHttpURI().getPath() + "; use " + String.join(" or ", methods) + ".", null,
+                "method_not_allowed").withHeader("Allow", allow);
     }
 
     private ObjectNode modelCard() {
@@ -228,42 +437,58 @@ public final class ChatServer implements AutoCloseable {
     /** A request made ready for the worker: its ids, the job, and the names its response carries. */
     private record Prepared(ChatRequest request, GenerationQueue.Job job, String id, long created) {}
 
-    private void chatCompletions(HttpExchange ex) throws IOException, ApiError {
-        JsonNode body = parseJson(readBody(ex));
-        ChatRequest request = ChatRequest.parse(body);
-        Prepared p = prepare(request);
-        if (request.stream()) stream(ex, p);
-        else complete(ex, p);
-    }
-
-    private byte[] readBody(HttpExchange ex) throws IOException, ApiError {
-        long limit = options.maxBodyBytes();
-        String declared = ex.getRequestHeaders().getFirst("Content-Length");
-        if (declared != null) {
-            long length;
-            try {
-                length = Long.parseLong(declared.trim());
-            } catch (NumberFormatException e) {
-                throw ApiError.invalid("Content-Length is not a number.", null, null);
+    private void chatCompletions(Exchange ex) throws ApiError {
+        Request req = ex.request();
+        String type = req.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (type != null) {
+            String mime = type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+            // text/plain and form posts are what a web page may send cross-origin without asking: never JSON here
+            if (!(mime.equals("application/json") || mime.endsWith("+json"))) {
+                throw new ApiError(415, "invalid_request_error", "Unsupported Content-Type '" + type + "': send the"
+                        + " request body as application/json.", null, "unsupported_media_type");
             }
-            if (length > limit) throw tooLarge(ex, length);
         }
-        // also counted while reading: a chunked body has no Content-Length to check up front
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buf = new byte[8192];
-        InputStream in = ex.getRequestBody();
-        for (int r; (r = in.read(buf)) != -1; ) {
-            out.write(buf, 0, r);
-            if (out.size() > limit) throw tooLarge(ex, -1);
-        }
-        return out.toByteArray();
+        long limit = options.maxBodyBytes();
+        long declared = req.getLength();
+        if (declared > limit) throw tooLarge(declared);
+        long deadline = limits.requestTimeoutMillis() > 0
+                ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limits.requestTimeoutMillis()) : Long.MAX_VALUE;
+        Content.Source.asByteArrayAsync(req, (int) Math.min(limit, Integer.MAX_VALUE - 16))
+                .orTimeout(limits.bodyTimeoutMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync((body, failure) -> {
+                    try {
+                        if (failure != null) throw bodyFailure(ex, failure);
+                        ChatRequest request = ChatRequest.parse(parseJson(body));
+                        Prepared p = prepare(request, deadline);
+                        if (request.stream()) stream(ex, p);
+                        else complete(ex, p);
+                    } catch (ApiError e) {
+                        sendError(ex, e);
+                    } catch (Throwable e) {
+                        failed(ex, e);
+                    }
+                }, threads);
     }
 
-    private ApiError tooLarge(HttpExchange ex, long length) {
-        ex.getResponseHeaders().set("Connection", "close"); // the unread rest of the body is not worth draining
+    private ApiError bodyFailure(Exchange ex, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof TimeoutException) {
+            return new ApiError(408, "invalid_request_error", "The request body did not arrive within "
+                    + limits.bodyTimeoutMillis() / 1000.0 + " s.", null, "request_timeout").withHeader("Connection", "close");
+        }
+        if (Request.getContentBytesRead(ex.request()) > options.maxBodyBytes() || cause instanceof IllegalArgumentException
+                || String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT).contains("too large")) {
+            return tooLarge(-1);
+        }
+        return new ApiError(400, "invalid_request_error", "The request body could not be read: " + cause.getMessage(),
+                null, null).withHeader("Connection", "close");
+    }
+
+    private ApiError tooLarge(long length) {
+        // the unread rest of the body is not worth draining
         return new ApiError(413, "invalid_request_error", "The request body" + (length >= 0 ? " (" + length + " bytes)" : "")
                 + " is larger than this server accepts (" + options.maxBodyBytes() + " bytes, --max_body_bytes).",
-                null, "request_too_large");
+                null, "request_too_large").withHeader("Connection", "close");
     }
 
     private static JsonNode parseJson(byte[] body) throws ApiError {
@@ -280,7 +505,7 @@ public final class ChatServer implements AutoCloseable {
     }
 
     /** Renders the prompt as MiniMind's script does (chat template, generation prompt, tools) and checks its length. */
-    private Prepared prepare(ChatRequest r) throws ApiError {
+    private Prepared prepare(ChatRequest r, long deadline) throws ApiError {
         String prompt;
         try {
             prompt = tokenizer.applyChatTemplate(r.messages(), r.tools(), true, Map.of("open_thinking", r.openThinking()));
@@ -289,6 +514,11 @@ public final class ChatServer implements AutoCloseable {
                     "invalid_value");
         }
         int[] ids = tokenizer.encode(prompt);
+        if (limits.maxPromptTokens() > 0 && ids.length > limits.maxPromptTokens()) {
+            throw ApiError.invalid("The prompt is " + ids.length + " tokens; this server accepts at most "
+                    + limits.maxPromptTokens() + " (--max_prompt_tokens). Please shorten the messages.", "messages",
+                    "context_length_exceeded");
+        }
         int maxNew;
         if (r.maxTokens() != null) {
             // a max_tokens the context cannot hold is refused (as OpenAI does); one that fits but exceeds the
@@ -303,7 +533,7 @@ public final class ChatServer implements AutoCloseable {
         long seed = r.seed() != null ? r.seed() : seeds.nextLong();
         byte[] idBytes = new byte[12];
         seeds.nextBytes(idBytes);
-        return new Prepared(r, new GenerationQueue.Job(ids, maxNew, sampling, eosId, seed),
+        return new Prepared(r, new GenerationQueue.Job(ids, maxNew, sampling, eosId, seed, deadline),
                 "chatcmpl-" + HexFormat.of().formatHex(idBytes), System.currentTimeMillis() / 1000);
     }
 
@@ -316,7 +546,7 @@ public final class ChatServer implements AutoCloseable {
 
     /**
      * A reply's text as it is generated: decoded token by token (on the generation thread, so a stop string ends
-     * generation at once) and cut at the request's stop strings.
+     * generation at the token that completes it) and cut at the request's stop strings.
      */
     private static final class ReplyText {
         private final StreamingDecoder decoder;
@@ -350,145 +580,244 @@ public final class ChatServer implements AutoCloseable {
         }
     }
 
-    private void complete(HttpExchange ex, Prepared p) throws IOException, ApiError {
-        ReplyText text = new ReplyText(tokenizer, p.request().stop());
-        GenerationQueue.Ticket ticket = queue.submit(p.job(), id -> {
-            text.accept(id);
-            return !text.stopped();
-        });
-        Generator.Result r = text.withReason(await(ticket));
-        logCompletion(p, false, r);
-        if (r.finishReason().equals("cancelled")) throw unavailable();
-        text.finish();
-        AssistantReply reply = AssistantReply.parse(text.text.toString(), p.created());
-        ObjectNode message = JSON.createObjectNode();
-        message.put("role", "assistant");
-        message.put("content", reply.content());
-        if (reply.reasoningContent() != null && !reply.reasoningContent().isEmpty())
-            message.put("reasoning_content", reply.reasoningContent());
-        if (!reply.toolCalls().isEmpty()) message.set("tool_calls", JSON.valueToTree(reply.toolCalls()));
-        ObjectNode choice = JSON.createObjectNode();
-        choice.put("index", 0);
-        choice.set("message", message);
-        choice.putNull("logprobs");
-        choice.put("finish_reason", reply.toolCalls().isEmpty() ? r.finishReason() : "tool_calls");
-        ObjectNode response = header(p, "chat.completion");
-        response.putArray("choices").add(choice);
-        response.set("usage", usage(r));
-        sendJson(ex, 200, response);
-    }
-
-    private static Generator.Result await(GenerationQueue.Ticket ticket) throws ApiError {
+    private GenerationQueue.Ticket submit(GenerationQueue.Job job, java.util.function.IntPredicate onToken) throws ApiError {
         try {
-            return ticket.result().get();
-        } catch (ExecutionException e) {
-            System.err.println("minimind serve: generation failed: " + e.getCause());
-            throw ApiError.server("Generation failed: " + e.getCause().getMessage());
-        } catch (InterruptedException e) {
-            ticket.cancel();
-            Thread.currentThread().interrupt();
-            throw unavailable();
+            return queue.submit(job, onToken);
+        } catch (GenerationQueue.Full full) {
+            return throwBusy();
         }
     }
 
-    private static ApiError unavailable() {
-        return new ApiError(503, "server_error", "The server is shutting down; the request was not completed.", null, null);
+    private GenerationQueue.Ticket throwBusy() throws ApiError {
+        // OpenAI's 429: its SDKs wait Retry-After and try again
+        throw new ApiError(429, "requests",
+                "The server is busy: " + queue.active() + " requests generating and " + queue.waiting()
+                        + " waiting (--max_batch " + limits.maxBatch() + ", --max_queue " + limits.maxQueue()
+                        + "). Retry shortly.", null, "rate_limit_exceeded").withHeader("Retry-After", "1");
+    }
+
+    /** Watches for the client leaving while nothing is written; the response must call stop() before writing. */
+    private static ConnectionGuard.DisconnectWatch watch(Exchange ex, GenerationQueue.Ticket ticket) {
+        return ConnectionGuard.DisconnectWatch.start(
+                ex.request().getConnectionMetaData().getConnection().getEndPoint(), ticket::cancel);
+    }
+
+    private void complete(Exchange ex, Prepared p) throws ApiError {
+        ReplyText text = new ReplyText(tokenizer, p.request().stop());
+        GenerationQueue.Ticket ticket = submit(p.job(), id -> {
+            text.accept(id);
+            return !text.stopped();
+        });
+        ConnectionGuard.DisconnectWatch watch = watch(ex, ticket);
+        ticket.result().whenCompleteAsync((result, failure) -> {
+            watch.stop();
+            if (watch.readAhead()) ex.response().getHeaders().put(HttpHeader.CONNECTION, "close");
+            try {
+                if (failure != null) {
+                    System.err.println("minimind serve: generation failed: " + failure);
+                    throw ApiError.server("Generation failed: " + failure.getMessage());
+                }
+                Generator.Result r = text.withReason(result);
+                logCompletion(p, false, r);
+                if (r.finishReason().equals("cancelled")) throw unavailable(ticket);
+                if (r.finishReason().equals("timeout")) throw timedOut(r);
+                text.finish();
+                AssistantReply reply = AssistantReply.parse(text.text.toString());
+                ObjectNode message = JSON.createObjectNode();
+                message.put("role", "assistant");
+                message.put("content", reply.content());
+                if (reply.reasoningContent() != null && !reply.reasoningContent().isEmpty())
+                    message.put("reasoning_content", reply.reasoningContent());
+                if (!reply.toolCalls().isEmpty()) message.set("tool_calls", JSON.valueToTree(reply.toolCalls()));
+                ObjectNode choice = JSON.createObjectNode();
+                choice.put("index", 0);
+                choice.set("message", message);
+                choice.putNull("logprobs");
+                choice.put("finish_reason", reply.toolCalls().isEmpty() ? r.finishReason() : "tool_calls");
+                ObjectNode response = header(p, "chat.completion");
+                response.putArray("choices").add(choice);
+                response.set("usage", usage(r));
+                sendJson(ex, 200, response);
+            } catch (ApiError e) {
+                sendError(ex, e);
+            } catch (Throwable e) {
+                failed(ex, e);
+            }
+        }, threads);
+    }
+
+    private ApiError unavailable(GenerationQueue.Ticket ticket) {
+        return new ApiError(503, "server_error", ticket.cancelled() ? "The request was cancelled."
+                : "The server is shutting down; the request was not completed.", null, null);
+    }
+
+    private ApiError timedOut(Generator.Result r) {
+        return new ApiError(504, "server_error", "The request did not finish within --request_timeout ("
+                + limits.requestTimeoutMillis() / 1000.0 + " s; " + r.tokens().length + " tokens generated)."
+                + " Ask for fewer tokens or retry when the server is less busy.", null, "timeout");
     }
 
     /** What a streaming handler waits for: a piece of text, or the end. */
     private record Finished(Generator.Result result, Throwable error) {}
 
-    private void stream(HttpExchange ex, Prepared p) throws IOException {
+    /** Writes a streamed response from this (HTTP pool) thread; the worker only queues pieces of text. */
+    private void stream(Exchange ex, Prepared p) throws ApiError {
         LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-        ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
-        ex.getResponseHeaders().set("Cache-Control", "no-cache");
-        ex.sendResponseHeaders(200, 0);
-        OutputStream out = ex.getResponseBody();
-        GenerationQueue.Ticket ticket = null;
+        ReplyText reply = new ReplyText(tokenizer, p.request().stop());
+        GenerationQueue.Ticket ticket = submit(p.job(), id -> {
+            String piece = reply.accept(id);
+            if (!piece.isEmpty()) events.add(piece);
+            return !reply.stopped();
+        });
+        ticket.result().whenComplete((r, e) -> events.add(new Finished(r == null ? null : reply.withReason(r), e)));
+        ConnectionGuard.DisconnectWatch watch = watch(ex, ticket);
+        Response res = ex.response();
+        res.setStatus(200);
+        res.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        res.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        corsHeaders(ex);
+        SseWriter out = new SseWriter(res, limits.idleTimeoutMillis());
         boolean finished = false;
         try {
             ObjectNode first = JSON.createObjectNode().put("role", "assistant").put("content", "");
-            send(out, chunk(p, first, null));
-            ReplyText reply = new ReplyText(tokenizer, p.request().stop());
-            ticket = queue.submit(p.job(), id -> {
-                String piece = reply.accept(id);
-                if (!piece.isEmpty()) events.add(piece);
-                return !reply.stopped();
-            });
-            ticket.result().whenComplete((r, e) -> events.add(new Finished(r == null ? null : reply.withReason(r), e)));
+            out.data(chunk(p, first, null));
             ThinkingSplitter thinking = p.request().openThinking() ? new ThinkingSplitter() : null;
+            ToolCallStream tools = p.request().tools() != null ? new ToolCallStream() : null;
             StringBuilder text = new StringBuilder();
             while (true) {
                 Object event = events.poll(KEEP_ALIVE_MILLIS, TimeUnit.MILLISECONDS);
                 if (event == null) {
-                    out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
-                    out.flush();
+                    out.raw(": keep-alive\n\n");
                 } else if (event instanceof String piece) {
-                    sendText(out, p, piece, thinking, text);
+                    sendText(out, p, piece, thinking, tools, text);
                 } else {
                     Finished f = (Finished) event;
-                    sendText(out, p, reply.finish(), thinking, text);
-                    if (thinking != null) sendDelta(out, p, thinking.finish());
+                    sendText(out, p, reply.finish(), thinking, tools, text);
+                    if (thinking != null) {
+                        ThinkingSplitter.Delta rest = thinking.finish();
+                        sendDelta(out, p, "reasoning_content", rest.reasoning());
+                        sendContent(out, p, rest.content(), tools);
+                    }
+                    if (tools != null) sendDelta(out, p, "content", tools.finish());
                     finished = true;
-                    if (f.error() != null || f.result().finishReason().equals("cancelled")) {
+                    watch.stop();
+                    String reason = f.result() == null ? null : f.result().finishReason();
+                    if (f.error() != null || "cancelled".equals(reason) || "timeout".equals(reason)) {
                         if (f.error() != null) System.err.println("minimind serve: generation failed: " + f.error());
                         else logCompletion(p, true, f.result());
-                        ApiError e = f.error() != null ? ApiError.server("Generation failed: " + f.error().getMessage()) : unavailable();
-                        send(out, e.body());
+                        ApiError e = f.error() != null ? ApiError.server("Generation failed: " + f.error().getMessage())
+                                : "timeout".equals(reason) ? timedOut(f.result()) : unavailable(ticket);
+                        out.data(e.body());
                     } else {
                         logCompletion(p, true, f.result());
-                        finish(out, p, f.result(), text.toString());
+                        finish(out, p, f.result(), tools != null && tools.calls() > 0);
                     }
-                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-                    out.flush();
+                    out.raw("data: [DONE]\n\n");
+                    out.end();
+                    ex.callback().succeeded();
                     return;
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            ex.callback().failed(e);
+        } catch (IOException e) {
+            // the client went away (or stopped reading) mid-stream
+            ex.callback().failed(e);
         } finally {
             // a write failed (client gone) or the server is stopping: stop generating for nobody
-            if (!finished && ticket != null) {
+            if (!finished) {
                 ticket.cancel();
-                GenerationQueue.Ticket t = ticket;
-                t.result().thenAccept(r -> logCompletion(p, true, r));
+                watch.stop();
+                ticket.result().thenAccept(r -> logCompletion(p, true, r));
             }
         }
     }
 
-    private void sendText(OutputStream out, Prepared p, String piece, ThinkingSplitter thinking, StringBuilder text)
-            throws IOException {
+    /** Blocking writes of server-sent events, each bounded by the idle timeout (a client that stops reading is gone). */
+    private static final class SseWriter {
+        private final Response res;
+        private final long timeoutMillis;
+
+        SseWriter(Response res, long timeoutMillis) {
+            this.res = res;
+            this.timeoutMillis = timeoutMillis;
+        }
+
+        void data(JsonNode json) throws IOException {
+            raw("data: " + JSON.writeValueAsString(json) + "\n\n");
+        }
+
+        void raw(String s) throws IOException {
+            write(false, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)));
+        }
+
+        void end() throws IOException {
+            write(true, ByteBuffer.allocate(0));
+        }
+
+        private void write(boolean last, ByteBuffer buf) throws IOException {
+            Callback.Completable done = new Callback.Completable();
+            res.write(last, buf, done);
+            try {
+                done.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IOException("client gone: " + e, e);
+            }
+        }
+    }
+
+    private void sendText(SseWriter out, Prepared p, String piece, ThinkingSplitter thinking, ToolCallStream tools,
+                          StringBuilder text) throws IOException {
         if (piece.isEmpty()) return;
         text.append(piece);
-        if (thinking != null) sendDelta(out, p, thinking.accept(piece));
-        else send(out, chunk(p, JSON.createObjectNode().put("content", piece), null));
+        if (thinking != null) {
+            ThinkingSplitter.Delta d = thinking.accept(piece);
+            sendDelta(out, p, "reasoning_content", d.reasoning());
+            sendContent(out, p, d.content(), tools);
+        } else {
+            sendContent(out, p, piece, tools);
+        }
     }
 
-    private void sendDelta(OutputStream out, Prepared p, ThinkingSplitter.Delta d) throws IOException {
-        if (!d.reasoning().isEmpty()) send(out, chunk(p, JSON.createObjectNode().put("reasoning_content", d.reasoning()), null));
-        if (!d.content().isEmpty()) send(out, chunk(p, JSON.createObjectNode().put("content", d.content()), null));
-    }
-
-    /** The closing chunks: tool calls parsed from the whole reply (as MiniMind's script), finish reason, usage. */
-    private void finish(OutputStream out, Prepared p, Generator.Result r, String text) throws IOException {
-        List<Map<String, Object>> calls = AssistantReply.parse(text, p.created()).toolCalls();
-        if (!calls.isEmpty()) {
-            ArrayNode indexed = JSON.createArrayNode();
-            for (int i = 0; i < calls.size(); i++) {
-                ObjectNode c = JSON.createObjectNode().put("index", i); // streamed tool calls carry their index
-                c.setAll((ObjectNode) JSON.valueToTree(calls.get(i)));
-                indexed.add(c);
+    /** Content text, with tool-call spans taken out and sent as tool_calls deltas when the request has tools. */
+    private void sendContent(SseWriter out, Prepared p, String content, ToolCallStream tools) throws IOException {
+        if (tools == null) {
+            sendDelta(out, p, "content", content);
+            return;
+        }
+        ToolCallStream.Delta d = tools.accept(content);
+        sendDelta(out, p, "content", d.content());
+        if (!d.calls().isEmpty()) {
+            ArrayNode calls = JSON.createArrayNode();
+            for (Map<String, Object> c : d.calls()) {
+                ObjectNode call = JSON.createObjectNode().put("index", (Integer) c.get("index"));
+                call.put("id", (String) c.get("id"));
+                call.put("type", "function");
+                call.set("function", JSON.valueToTree(c.get("function")));
+                calls.add(call);
             }
             ObjectNode delta = JSON.createObjectNode();
-            delta.set("tool_calls", indexed);
-            send(out, chunk(p, delta, null));
+            delta.set("tool_calls", calls);
+            out.data(chunk(p, delta, null));
         }
-        send(out, chunk(p, JSON.createObjectNode(), calls.isEmpty() ? r.finishReason() : "tool_calls"));
+    }
+
+    private void sendDelta(SseWriter out, Prepared p, String field, String text) throws IOException {
+        if (!text.isEmpty()) out.data(chunk(p, JSON.createObjectNode().put(field, text), null));
+    }
+
+    /** The closing chunks: finish reason, usage. */
+    private void finish(SseWriter out, Prepared p, Generator.Result r, boolean calledTools) throws IOException {
+        out.data(chunk(p, JSON.createObjectNode(), calledTools ? "tool_calls" : r.finishReason()));
         if (p.request().includeUsage()) {
             ObjectNode last = header(p, "chat.completion.chunk");
             last.putArray("choices");
             last.set("usage", usage(r));
-            send(out, last);
+            out.data(last);
         }
     }
 
@@ -529,17 +858,76 @@ public final class ChatServer implements AutoCloseable {
         }
     }
 
-    private static void send(OutputStream out, JsonNode json) throws IOException {
-        out.write(("data: " + JSON.writeValueAsString(json) + "\n\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
+    // ------------------------------------------------------------------------------------------------ writing
+
+    private static void corsHeaders(Exchange ex) {
+        if (ex.corsOrigin() == null) return;
+        HttpFields.Mutable h = ex.response().getHeaders();
+        h.put(HttpHeader.ACCESS_CONTROL_ALLOW_ORIGIN, ex.corsOrigin());
+        h.put(HttpHeader.VARY, "Origin");
     }
 
-    private static void sendJson(HttpExchange ex, int status, JsonNode json) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(json);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
+    private static void sendJson(Exchange ex, int status, JsonNode json) {
+        byte[] bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        send(ex, status, "application/json", bytes);
+    }
+
+    private static void send(Exchange ex, int status, String contentType, byte[] bytes) {
+        Response res = ex.response();
+        if (res.isCommitted()) {
+            ex.callback().failed(new IOException("response already started"));
+            return;
+        }
+        res.setStatus(status);
+        if (contentType != null) res.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        res.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        corsHeaders(ex);
+        // HEAD: Jetty sends the headers (Content-Length included) and drops the body
+        res.write(true, ByteBuffer.wrap(bytes), ex.callback());
+    }
+
+    private static void sendError(Exchange ex, ApiError e) {
+        for (Map.Entry<String, String> h : e.headers().entrySet()) ex.response().getHeaders().put(h.getKey(), h.getValue());
+        sendJson(ex, e.status(), e.body());
+    }
+
+    /**
+     * Errors Jetty answers itself (a malformed request line, a header too large, a URI too long, ...): OpenAI's JSON
+     * error body instead of Jetty's HTML page.
+     */
+    private static final class JsonErrorHandler extends ErrorHandler {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            Object s = request.getAttribute(ERROR_STATUS);
+            int status = s instanceof Integer i ? i : response.getStatus() >= 400 ? response.getStatus() : 500;
+            Object m = request.getAttribute(ERROR_MESSAGE);
+            String message = m instanceof String text && !text.isEmpty() ? text : org.eclipse.jetty.http.HttpStatus.getMessage(status);
+            byte[] bytes = errorBody(status, message);
+            response.setStatus(status);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+            response.write(true, ByteBuffer.wrap(bytes), callback);
+            return true;
+        }
+
+        @Override
+        public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+            fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+            return ByteBuffer.wrap(errorBody(status, reason == null ? org.eclipse.jetty.http.HttpStatus.getMessage(status) : reason));
+        }
+
+        private static byte[] errorBody(int status, String message) {
+            ApiError e = new ApiError(status, status >= 500 ? "server_error" : "invalid_request_error", message, null, null);
+            try {
+                return JSON.writeValueAsBytes(e.body());
+            } catch (JsonProcessingException x) {
+                throw new IllegalStateException(x);
+            }
         }
     }
 }

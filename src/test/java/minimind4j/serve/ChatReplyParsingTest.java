@@ -8,6 +8,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -68,14 +69,15 @@ class ChatReplyParsingTest {
     void toolCallsAreParsedAsMiniMindsScriptDoes() {
         String text = "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"巴黎\", \"days\": 2}}\n</tool_call>\n"
                 + "<tool_call>not json</tool_call><tool_call>{\"name\": \"now\"}</tool_call>";
-        AssistantReply r = AssistantReply.parse(text, 1700000000L);
+        AssistantReply r = AssistantReply.parse(text);
         assertEquals(2, r.toolCalls().size());
         Map<String, Object> first = r.toolCalls().get(0);
-        assertEquals("call_1700000000_0", first.get("id"));
+        assertTrue(first.get("id").toString().matches("call_[A-Za-z0-9]{24}"), first.get("id").toString());
         assertEquals("function", first.get("type"));
         assertEquals(Map.of("name", "get_weather", "arguments", "{\"city\": \"巴黎\", \"days\": 2}"), first.get("function"));
-        // the unparsable span keeps its index: MiniMind numbers spans, not successes
-        assertEquals("call_1700000000_2", r.toolCalls().get(1).get("id"));
+        // ids are random, not numbered by time: two calls (and two requests) never share one
+        assertNotEquals(first.get("id"), r.toolCalls().get(1).get("id"));
+        assertNotEquals(first.get("id"), AssistantReply.parse(text).toolCalls().get(0).get("id"));
         assertEquals(Map.of("name", "now", "arguments", "{}"), r.toolCalls().get(1).get("function"));
         assertEquals("Let me check.", r.content(), "tool call spans are cut out and the rest stripped");
         assertNull(r.reasoningContent());
@@ -83,13 +85,13 @@ class ChatReplyParsingTest {
 
     @Test
     void thinkingIsSplitOffAndPlainTextKeptVerbatim() {
-        AssistantReply t = AssistantReply.parse("<think>\nhmm\n</think>\n\n  answer ", 0);
+        AssistantReply t = AssistantReply.parse("<think>\nhmm\n</think>\n\n  answer ");
         assertEquals("hmm", t.reasoningContent());
         assertEquals("answer", t.content());
-        AssistantReply open = AssistantReply.parse("reasoning only</think>\n\nthe answer", 0);
+        AssistantReply open = AssistantReply.parse("reasoning only</think>\n\nthe answer");
         assertEquals("reasoning only", open.reasoningContent());
         assertEquals("the answer", open.content());
-        AssistantReply plain = AssistantReply.parse("  just text\n", 0);
+        AssistantReply plain = AssistantReply.parse("  just text\n");
         assertEquals("  just text\n", plain.content(), "kept as generated, so streamed and unstreamed replies agree");
         assertTrue(plain.toolCalls().isEmpty());
     }
