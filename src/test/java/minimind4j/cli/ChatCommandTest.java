@@ -116,7 +116,10 @@ class ChatCommandTest {
 
     @Test
     void aMissingWeightIsAOneLineError() {
-        assertEquals(2, Minimind.run("chat", "--weight", dir.resolve("nope.pth").toString(),
-                "--tokenizer_path", TestPaths.minimind2().toString(), "--prompt", "x"));
+        CliRun r = CliRun.of("chat", "--weight", dir.resolve("nope.pth").toString(),
+                "--tokenizer_path", TestPaths.minimind2().toString(), "--prompt", "x");
+        assertEquals(2, r.code());
+        assertEquals("error: " + dir.resolve("nope.pth") + ": no such weight file", r.err().strip(), "one line naming the file");
+        assertEquals("", r.out(), "nothing was answered");
     }
 }
