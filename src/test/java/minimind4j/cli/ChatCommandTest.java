@@ -114,9 +114,31 @@ class ChatCommandTest {
         assertTrue(Files.isRegularFile(pretrainFile));
     }
 
+    /** The streamed reply of a model scripted to answer "你好🎉！" (🎉 is four byte tokens): printed whole, nothing split. */
+    @Test
+    void aReplyWhoseCharactersSpanSeveralTokensPrintsWhole() {
+        String prompt = templated("hi");
+        int[] ids = tok.encode(prompt), reply = tok.encode("你好🎉！");
+        int[] chain = new int[reply.length + 2];
+        chain[0] = ids[ids.length - 1];
+        System.arraycopy(reply, 0, chain, 1, reply.length);
+        chain[chain.length - 1] = tok.eosId();
+        Path file = dir.resolve("scripted_full_sft_32.pth");
+        try (MiniMindLM m = minimind4j.model.ScriptedModel.of(chain)) {
+            Weights.saveHalf(file, m);
+        }
+        Run r = chat("--weight", file.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
+                "--prompt", "hi", "--temperature", "0", "--max_new_tokens", "16", "--show_speed", "0");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("💬: hi\n🧠: 你好🎉！\n\n", r.out());
+    }
+
     @Test
     void aMissingWeightIsAOneLineError() {
-        assertEquals(2, Minimind.run("chat", "--weight", dir.resolve("nope.pth").toString(),
-                "--tokenizer_path", TestPaths.minimind2().toString(), "--prompt", "x"));
+        CliRun r = CliRun.of("chat", "--weight", dir.resolve("nope.pth").toString(),
+                "--tokenizer_path", TestPaths.minimind2().toString(), "--prompt", "x");
+        assertEquals(2, r.code());
+        assertEquals("error: " + dir.resolve("nope.pth") + ": no such weight file", r.err().strip(), "one line naming the file");
+        assertEquals("", r.out(), "nothing was answered");
     }
 }

@@ -77,7 +77,16 @@ class ServeCommandTest {
 
     @Test
     void badSettingsAreOneLineErrors(@TempDir Path dir) {
-        assertEquals(2, Minimind.run("serve", "--weight", dir.resolve("missing.pth").toString()));
-        assertEquals(2, Minimind.run("serve", "--weight", dir.resolve("missing.pth").toString(), "--port", "70000"));
+        CliRun missing = CliRun.of("serve", "--weight", dir.resolve("missing.pth").toString());
+        assertEquals(2, missing.code());
+        assertEquals("error: " + dir.resolve("missing.pth") + ": no such weight file", missing.err().strip());
+        // a weight file that exists, so only the port can be what is refused
+        Path file = dir.resolve("full_sft_32.pth");
+        try (MiniMindLM m = MiniMindLM.init(ModelConfig.minimind2(32, 1, false), 4)) {
+            Weights.saveHalf(file, m);
+        }
+        CliRun port = CliRun.of("serve", "--weight", file.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--port", "70000");
+        assertEquals(2, port.code(), port.err());
+        assertEquals("error: --port 70000: expected 0..65535", port.err().strip());
     }
 }

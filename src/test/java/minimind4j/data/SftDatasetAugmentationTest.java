@@ -16,6 +16,7 @@ import java.util.Set;
 import static minimind4j.data.Jsonl.conversations;
 import static minimind4j.data.Jsonl.msg;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The system-prompt augmentation: its rate, its determinism per (seed, epoch, index), and which samples it skips. */
@@ -91,12 +92,20 @@ class SftDatasetAugmentationTest {
         try (SftDataset a = dataset("a.jsonl", 0.5, 42, lines); SftDataset b = dataset("b.jsonl", 0.5, 42, lines);
              SftDataset otherSeed = dataset("c.jsonl", 0.5, 43, lines)) {
             int epochDiffers = 0, seedDiffers = 0;
+            List<String> forward = new java.util.ArrayList<>();
+            for (int i = 0; i < lines.size(); i++) forward.add(a.render(i, 0));
+            // visiting order does not matter: b visits in a shuffled order, drawing epoch-1 samples in between
+            List<Integer> order = new java.util.ArrayList<>();
+            for (int i = 0; i < lines.size(); i++) order.add(i);
+            java.util.Collections.shuffle(order, new java.util.Random(7));
+            assertFalse(order.equals(new java.util.ArrayList<>(new java.util.TreeSet<>(order))), "a different order");
+            for (int i : order) {
+                b.render((i * 31) % lines.size(), 1);
+                assertEquals(forward.get(i), b.render(i, 0), "sample " + i + " rendered in another order");
+            }
             for (int i = 0; i < lines.size(); i++) {
-                String first = a.render(i, 0);
-                assertEquals(first, b.render(i, 0), "another dataset over the same file, sample " + i);
+                String first = forward.get(i);
                 assertEquals(first, a.render(i, 0), "asked again, sample " + i);
-                // visiting order does not matter: sample i of epoch 0 is the same after other samples were drawn
-                assertEquals(first, a.render(i, 0));
                 if (!first.equals(a.render(i, 1))) epochDiffers++;
                 if (!first.equals(otherSeed.render(i, 0))) seedDiffers++;
             }

@@ -83,13 +83,18 @@ class MiniMindLMTest {
             long[] ids = {1, 8, 13, 21, 34, 55, 89, 2};
             float[] full = Torch.toFloats(m.logits(m.forward(Torch.longs(ids, 1, ids.length), null, null, null).states()));
             try (MiniMindLM.KvCache cache = new MiniMindLM.KvCache(c.numHiddenLayers())) {
-                long[] prefix = {1, 8, 13, 21};
+                long[] prefix = {1, 8, 13};
                 m.forward(Torch.longs(prefix, 1, prefix.length), null, null, cache);
-                for (int t = 4; t < ids.length; t++) {
+                // a multi-token chunk (positions 3..5) on top of the cache: the offset causal mask lets position p see 0..p
+                long[] chunk = {21, 34, 55};
+                float[] chunkLogits = Torch.toFloats(m.logits(m.forward(Torch.longs(chunk, 1, chunk.length), null, null, cache).states()));
+                for (int t = 0; t < chunk.length; t++)
+                    for (int v = 0; v < c.vocabSize(); v++)
+                        assertEquals(full[(3 + t) * c.vocabSize() + v], chunkLogits[t * c.vocabSize() + v], 1e-4, "chunk position " + (3 + t));
+                for (int t = 6; t < ids.length; t++) {
                     float[] step = Torch.toFloats(m.logits(m.forward(Torch.longs(new long[]{ids[t]}, 1, 1), null, null, cache).states()));
                     for (int v = 0; v < c.vocabSize(); v++) assertEquals(full[t * c.vocabSize() + v], step[v], 1e-4);
                 }
-                // a multi-token chunk on top of a cache uses the offset causal mask
                 assertEquals(ids.length, cache.length());
             }
         }

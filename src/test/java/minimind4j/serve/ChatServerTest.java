@@ -189,10 +189,7 @@ class ChatServerTest {
         assertEquals(plain.at("/choices/0/message/content").asText(), s.content());
         assertEquals(plain.at("/choices/0/finish_reason").asText(), s.finishReason());
         assertEquals(plain.get("usage"), s.usage());
-        for (JsonNode c : s.chunks()) {
-            assertFalse(c.at("/choices/0/delta/content").asText("").contains("\uFFFD")
-                    && !s.content().contains("\uFFFD"), "a delta split a character");
-        }
+        // (that no delta splits a character is StreamedCharactersTest: this tiny random model's replies are ASCII)
         // without include_usage there is no usage chunk
         assertEquals(null, readStream(post("/v1/chat/completions", request(question, 4, true).toString())).usage());
     }

@@ -98,13 +98,17 @@ class CudaTest {
             }
             assertTrue(eval.get(eval.size() - 1) < eval.get(0) - 0.5, dtype + " eval loss should fall: " + eval);
             // a CUDA run's resume file continues on the CPU
-            String[] more = java.util.Arrays.copyOf(args, args.length + 4);
+            // (picocli refuses a repeated option: --epochs and --device are replaced in place, not appended)
+            String[] more = java.util.Arrays.copyOf(args, args.length + 2);
             more[args.length] = "--from_resume";
             more[args.length + 1] = "1";
-            more[args.length + 2] = "--epochs";
-            more[args.length + 3] = "5";
-            for (int i = 0; i < more.length; i++) if (more[i].equals("cuda:0")) more[i] = "cpu";
+            for (int i = 0; i + 1 < args.length; i++) {
+                if (more[i].equals("--epochs")) more[i + 1] = "5";
+                if (more[i].equals("--device")) more[i + 1] = "cpu";
+            }
             assertEquals(0, Minimind.run(more), dtype + " resume on cpu");
+            @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(save.resolve("full_sft_32_resume.pth"));
+            assertEquals(4L, ((Number) root.get("epoch")).longValue(), dtype + ": the CPU run trained the fifth epoch");
         }
     }
 }

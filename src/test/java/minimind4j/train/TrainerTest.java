@@ -45,10 +45,11 @@ class TrainerTest {
         return lines;
     }
 
+    /** A stage's command line; --device cpu explicitly, so a CUDA machine tests the fp32 CPU path here too (CudaTest has CUDA). */
     static String[] args(Path save, String stage, Path data, String... extra) {
         List<String> a = new ArrayList<>(List.of(stage, "--data_path", data.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
                 "--save_dir", save.toString(), "--hidden_size", "32", "--num_hidden_layers", "2", "--max_seq_len", "48",
-                "--log_interval", "1000", "--num_threads", "1"));
+                "--log_interval", "1000", "--num_threads", "1", "--device", "cpu"));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
@@ -158,7 +159,7 @@ class TrainerTest {
     @Test
     void cudaOnACpuBuildIsAOneLineError() {
         org.junit.jupiter.api.Assumptions.assumeFalse(minimind4j.engine.Torch.cudaAvailable(), "this machine has CUDA");
-        CliRun r = CliRun.of(args(dir.resolve("cuda"), "sft", sft, "--device", "cuda:0", "--from_weight", "none"));
+        CliRun r = CliRun.of(with(args(dir.resolve("cuda"), "sft", sft, "--from_weight", "none"), "--device", "cuda:0"));
         assertEquals(2, r.code());
         String msg = r.err().strip();
         assertTrue(msg.startsWith("error: --device cuda:0: libtorch sees no CUDA device"), msg);
@@ -265,17 +266,46 @@ class TrainerTest {
         for (String k : wFull.keySet()) assertEquals(wFull.get(k), wParts.get(k), k);
     }
 
+    /**
+     * Step 3's loss is NaN: its update is skipped (after step 3 the weights are exactly those after step 2, while a clean
+     * step 3 does move them) and the run goes on (steps 4-6 are trained and logged with finite losses).
+     */
     @Test
     void aNonFiniteLossSkipsItsUpdateAndTheRunGoesOn() throws Exception {
-        Path save = dir.resolve("nan1");
+        String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3",
+                "--save_interval", "100000"};
+        Path poisonedThree = dir.resolve("nan-3"), poisoned = dir.resolve("nan-all"), cleanTwo = dir.resolve("nan-clean2"), cleanThree = dir.resolve("nan-clean3");
+        CliRun full;
         try {
             Trainer.poisonLossAt = step -> step == 3;
-            assertEquals(0, run(args(save, "sft", sft, "--epochs", "1", "--batch_size", "4", "--from_weight", "none")));
+            assertEquals(0, run(concat(args(poisonedThree, "sft", sft, "--max_steps", "3"), common)));
+            full = CliRun.of(concat(with(args(poisoned, "sft", sft), "--log_interval", "1"), common));
         } finally {
             Trainer.poisonLossAt = null;
         }
-        for (HostTensor t : weights(save.resolve("full_sft_32.pth")).values())
+        assertEquals(0, full.code(), full.err());
+        assertEquals(0, run(concat(args(cleanTwo, "sft", sft, "--max_steps", "2"), common)));
+        assertEquals(0, run(concat(args(cleanThree, "sft", sft, "--max_steps", "3"), common)));
+        // the resume file's fp32 weights: a single small step can vanish in the fp16 weight file
+        Map<String, HostTensor> p3 = resumeWeights(poisonedThree), c2 = resumeWeights(cleanTwo), c3 = resumeWeights(cleanThree);
+        for (String k : c2.keySet()) assertEquals(c2.get(k), p3.get(k), k + ": the NaN step changed the weights");
+        assertNotEquals(c3.get("model.norm.weight"), c2.get("model.norm.weight"), "a clean step 3 moves the weights (else the check above is blind)");
+        assertTrue(full.out().contains("epoch 1 step 3: loss is NaN; skipped this step's update"), full.out());
+        List<String> rows = Files.readAllLines(poisoned.resolve("full_sft_32_metrics.csv"));
+        List<String> steps = new ArrayList<>();
+        for (String line : rows.subList(1, rows.size())) {
+            String[] f = line.split(",", -1);
+            steps.add(f[1] + (f[3].isEmpty() ? ":nan" : Double.isFinite(Double.parseDouble(f[3])) ? ":ok" : ":bad"));
+        }
+        assertEquals(List.of("1:ok", "2:ok", "3:nan", "4:ok", "5:ok", "6:ok"), steps, "every step logged, only step 3 without a loss");
+        Map<String, HostTensor> after = resumeWeights(poisoned);
+        assertNotEquals(p3.get("model.norm.weight"), after.get("model.norm.weight"), "steps 4-6 trained after the skipped step");
+        for (HostTensor t : after.values())
             for (float v : t.toFloatArray()) assertTrue(Float.isFinite(v));
+    }
+
+    private static Map<String, HostTensor> resumeWeights(Path saveDir) {
+        return minimind4j.checkpoint.Weights.read(saveDir.resolve("full_sft_32_resume.pth"));
     }
 
     @Test
