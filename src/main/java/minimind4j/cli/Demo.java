@@ -29,8 +29,37 @@ final class Demo {
     /** The demo's model: 128 hidden, 4 layers, 8 heads / 2 KV heads, the demo tokenizer's 2048 tokens. */
     static final ModelConfig MODEL = ModelConfig.minimind2(128, 4, false).withVocabSize(2048);
 
+    /**
+     * Where the bundled demo/ is: {@code -Dminimind.home} (the launchers set it), else found from the jar itself, so
+     * that {@code java -jar} works from anywhere: the distribution's folder (minimind4j.jar beside demo/) or the
+     * checkout (target/minimind4j.jar, target/classes). The working directory is the last resort.
+     */
     static Path home() {
-        return Path.of(System.getProperty("minimind.home", ".")).toAbsolutePath().normalize();
+        String given = System.getProperty("minimind.home");
+        if (given != null && !given.isBlank()) return Path.of(given).toAbsolutePath().normalize();
+        Path code = codeSource();
+        Path start = code == null ? null : Files.isRegularFile(code) ? code.getParent() : code;
+        for (Path p = start; p != null && start.getNameCount() - p.getNameCount() <= 2; p = p.getParent())
+            if (Files.isDirectory(p.resolve("demo"))) return p;
+        return Path.of(".").toAbsolutePath().normalize();
+    }
+
+    /** This class's jar, or target/classes when run from the build; null when the JVM does not say. */
+    private static Path codeSource() {
+        try {
+            java.security.CodeSource source = Demo.class.getProtectionDomain().getCodeSource();
+            return source == null ? null : Path.of(source.getLocation().toURI()).toAbsolutePath().normalize();
+        } catch (java.net.URISyntaxException | IllegalArgumentException | SecurityException e) {
+            return null;
+        }
+    }
+
+    /** How the user started us, for the commands we suggest: the launcher as typed (./minimind, bin\\minimind.cmd). */
+    static String command() {
+        String launcher = System.getProperty("minimind.command");
+        if (launcher != null && !launcher.isBlank()) return launcher;
+        Path code = codeSource();
+        return code != null && Files.isRegularFile(code) ? "java -jar " + code : "minimind";
     }
 
     static Path dir() { return home().resolve("demo"); }
@@ -43,7 +72,7 @@ final class Demo {
         /** Checks the bundled files and puts the bundled pretrained weights where --from_weight pretrain looks. */
         void prepare(PrintWriter out, Path saveDir) {
             for (Path p : List.of(data, tokenizer.resolve("tokenizer.json"), pretrainWeights()))
-                if (!Files.exists(p)) throw new UserError(p + ": bundled demo file missing (run from the minimind4j checkout, or pass --data_path)");
+                if (!Files.exists(p)) throw new UserError(p + ": bundled demo file missing (run from the minimind4j checkout or the unzipped distribution, or pass --data_path)");
             out.println("no --data_path given and no dataset/sft_mini_512.jsonl: running the bundled demo (" + dir() + ", see demo/README.md)");
             out.printf("demo: %s, lr %.0e, %d epochs, batch %d; pass --data_path to train on your own data%n", data, learningRate, epochs, batchSize);
             out.flush();
@@ -80,7 +109,7 @@ final class Demo {
                     out.println("  sft:      " + ans.strip().replace("\n", " "));
                 }
                 out.println();
-                out.println("Chat with it: ./minimind chat --save_dir " + o.saveDir() + " --weight " + o.saveWeight() + " --hidden_size " + config.hiddenSize() + " --tokenizer_path " + tokenizer);
+                out.println("Chat with it: " + command() + " chat --save_dir " + o.saveDir() + " --weight " + o.saveWeight() + " --hidden_size " + config.hiddenSize() + " --tokenizer_path " + tokenizer);
             }
         }
     }

@@ -16,7 +16,17 @@ public final class Minimind {
         // Chinese text must not turn into '?' where the locale is POSIX (Java 17 then defaults stdout to ASCII)
         System.setOut(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, java.nio.charset.StandardCharsets.UTF_8));
         System.setErr(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, java.nio.charset.StandardCharsets.UTF_8));
-        System.exit(run(args));
+        // The launchers pass -Xss4m (chat templates and pickles nest deeply); a plain `java -jar minimind4j.jar` gets
+        // the same stack from this thread.
+        int[] status = {1};
+        Thread cli = new Thread(null, () -> status[0] = run(args), "main", 4L << 20);
+        cli.start();
+        try {
+            cli.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        System.exit(status[0]);
     }
 
     public static int run(String... args) {

@@ -37,6 +37,7 @@ public record Precision(String deviceName, ScalarType autocast) {
         ScalarType type = parseDtype(dtype);
         // CPU: MiniMind trains in fp32 whatever --dtype says; --cpu_autocast asks for the type (auto: bf16)
         if (d.equals("cpu")) return new Precision("cpu", cpuAutocast ? type : null);
+        if (d.equals("mps") || d.startsWith("mps:")) throw new UserError(mpsRefusal(device));
         int index;
         if (d.equals("cuda")) index = 0;
         else if (d.matches("cuda:\\d+")) index = Integer.parseInt(d.substring(5));
@@ -49,6 +50,19 @@ public record Precision(String deviceName, ScalarType autocast) {
         if (index >= count)
             throw new UserError("--device cuda:" + index + ": only " + count + " CUDA device(s) are visible (cuda:0.." + (count - 1) + ")");
         return new Precision("cuda:" + index, type);
+    }
+
+    /**
+     * Why {@code --device mps} (MiniMind's scripts accept it on a Mac) is refused. Where libtorch has no Metal backend
+     * (every build but bytedeco's macosx-arm64 natives) it is simply not there. Those natives do carry one
+     * (USE_MPS, linked against Metal), but this project has not yet run on a Mac, so on Apple silicon it is refused
+     * rather than offered untried; training and chat run on the CPU there, threads defaulting to the core count.
+     */
+    static String mpsRefusal(String device) {
+        String why = Torch.mpsAvailable()
+                ? "libtorch's macOS natives have a Metal backend, but minimind4j has not been run on it yet (see README, Platforms)"
+                : "libtorch sees no Apple Metal (MPS) device (only bytedeco's macosx-arm64 natives have that backend, on Apple silicon)";
+        return "--device " + device + ": not available: " + why + "; pass --device cpu";
     }
 
     /** MiniMind's default: {@code "cuda:0" if torch.cuda.is_available() else "cpu"}. */

@@ -124,6 +124,11 @@ public final class Torch {
         torch.manual_seed(seed);
     }
 
+    /** Whether libtorch has Apple's Metal backend and a Metal device (only bytedeco's macosx-arm64 natives have one). */
+    public static boolean mpsAvailable() {
+        return torch.hasMPS();
+    }
+
     public static boolean cudaAvailable() {
         return torch.cuda_is_available();
     }

@@ -34,10 +34,25 @@ class PrecisionTest {
 
     @Test
     void badFlagsAreOneLineErrorsThatSayWhatIsAccepted() {
-        UserError d = assertThrows(UserError.class, () -> Precision.resolve("mps", "bfloat16", false, -1));
-        assertEquals("--device mps: expected cpu, cuda or cuda:N", d.getMessage());
+        UserError d = assertThrows(UserError.class, () -> Precision.resolve("tpu", "bfloat16", false, -1));
+        assertEquals("--device tpu: expected cpu, cuda or cuda:N", d.getMessage());
         UserError t = assertThrows(UserError.class, () -> Precision.resolve("cpu", "int8", false, -1));
         assertEquals("--dtype int8: expected auto, bfloat16, float16 or float32", t.getMessage());
+    }
+
+    @Test
+    void appleMpsIsRefusedInOneLineThatSaysWhyAndWhatToPass() {
+        for (String device : new String[]{"mps", "MPS", "mps:0"}) {
+            UserError e = assertThrows(UserError.class, () -> Precision.resolve(device, "bfloat16", false, -1));
+            String m = e.getMessage();
+            assertTrue(m.startsWith("--device " + device + ": not available: "), m);
+            assertTrue(m.endsWith("; pass --device cpu"), m);
+            assertFalse(m.contains("\n"), m);
+            // the reason follows what libtorch itself reports: no Metal device off Apple silicon
+            assertEquals(Torch.mpsAvailable(), m.contains("has not been run on it yet"), m);
+        }
+        if (!System.getProperty("os.name").startsWith("Mac"))
+            assertFalse(Torch.mpsAvailable(), "libtorch reports an Apple Metal device on " + System.getProperty("os.name"));
     }
 
     @Test
