@@ -4,13 +4,15 @@ import minimind4j.cli.UserError;
 import minimind4j.engine.Precision;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.ArchiveWriter;
 import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +42,7 @@ public final class ResumeCheckpoint {
         LinkedHashMap<String, Object> root = new LinkedHashMap<>();
         root.put("model", Weights.hostStateDict(model, DType.F32));
         LinkedHashMap<String, Object> optimizer = new LinkedHashMap<>();
-        optimizer.put("libtorch_adamw", optimizerBytes(opt, path));
+        optimizer.put("libtorch_adamw", optimizerBytes(opt));
         root.put("optimizer", optimizer);
         root.put("epoch", (long) epoch);
         root.put("step", (long) step);
@@ -53,27 +55,31 @@ public final class ResumeCheckpoint {
         try {
             Pth.write(path, root);
         } catch (IOException e) {
-            throw new UserError(path + ": cannot write the resume checkpoint (" + e.getMessage() + ")");
+            throw AtomicFiles.failure(path, "the resume checkpoint", e);
         }
     }
 
-    private static HostTensor optimizerBytes(AdamW opt, Path near) {
-        Path tmp = near.resolveSibling(near.getFileName() + ".optim.tmp");
-        try {
-            OutputArchive a = new OutputArchive();
-            opt.save(a);
-            a.save_to(tmp.toString());
-            byte[] bytes = Files.readAllBytes(tmp);
-            return HostTensor.ofRawBytes(DType.U8, new long[]{bytes.length}, bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // a stray temp file is harmless; the next save overwrites it
+    /**
+     * libtorch's archive of the optimizer, serialized into memory: written to a file by libtorch itself, a full disk
+     * throws from a native destructor and aborts the JVM, so the bytes reach the disk only through {@link Pth#write}.
+     */
+    private static HostTensor optimizerBytes(AdamW opt) {
+        OutputArchive a = new OutputArchive();
+        opt.save(a);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (ArchiveWriter sink = new ArchiveWriter() {
+            @Override
+            public long call(Pointer data, long size) {
+                byte[] chunk = new byte[(int) size];
+                new BytePointer(data).capacity(size).get(chunk);
+                bytes.write(chunk, 0, chunk.length);
+                return size;
             }
+        }) {
+            a.save_to(sink);
         }
+        byte[] b = bytes.toByteArray();
+        return HostTensor.ofRawBytes(DType.U8, new long[]{b.length}, b);
     }
 
     /** What a resume checkpoint restores. */
@@ -81,19 +87,12 @@ public final class ResumeCheckpoint {
         /** Restores the optimizer state onto the run's device (the archive holds CPU tensors). */
         public void loadOptimizer(AdamW opt, Precision precision) {
             if (optimizer == null) return;
-            try {
-                Path tmp = Files.createTempFile("minimind4j-optim", ".pt");
-                try {
-                    Files.write(tmp, optimizer);
-                    InputArchive a = new InputArchive();
-                    // always mapped: a file written on a GPU must also resume on a CPU-only machine
-                    a.load_from(tmp.toString(), new DeviceOptional(precision.device()));
-                    opt.load(a);
-                } finally {
-                    Files.deleteIfExists(tmp);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            // read from memory: no temporary file that a full /tmp could break
+            try (BytePointer p = new BytePointer(optimizer)) {
+                InputArchive a = new InputArchive();
+                // always mapped: a file written on a GPU must also resume on a CPU-only machine
+                a.load_from(p, optimizer.length, new DeviceOptional(precision.device()));
+                opt.load(a);
             }
         }
     }

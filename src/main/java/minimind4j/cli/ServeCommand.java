@@ -65,7 +65,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         CountDownLatch released = new CountDownLatch(1);
         boolean served = false;
-        try (tok; MiniMindLM m = w.onDevice(Weights.load(file, c, true, null))) {
+        try (tok; MiniMindLM m = w.onDevice(Weights.load(file, c, w.strict.strict(), System.err))) {
             String id = WeightFiles.modelId(file);
             ChatServer.Options options = new ChatServer.Options(host, port, maxBodyBytes, maxNewTokens, maxSeqLen, id);
             ChatServer server;

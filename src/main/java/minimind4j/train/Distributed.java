@@ -24,6 +24,9 @@ public interface Distributed extends AutoCloseable {
     /** True on every rank if any rank passes true: ranks must agree to stop at the same step. */
     boolean any(boolean flag);
 
+    /** The largest of the ranks' values, on every rank (which stop signal, if any, reached one of them). */
+    default int max(int value) { return any(value > 0) ? Math.max(value, 1) : 0; }
+
     @Override
     default void close() {}
 
@@ -35,6 +38,7 @@ public interface Distributed extends AutoCloseable {
             public void averageGradients(MiniMindLM model) {}
             public void barrier() {}
             public boolean any(boolean flag) { return flag; }
+            public int max(int value) { return value; }
         };
     }
 }

@@ -32,5 +32,6 @@ public record TrainOptions(
         int evalInterval,
         int maxNanSteps,
         long seed,
-        long maxSteps) {
+        long maxSteps,
+        boolean strictLoad) {      // --strict: the starting weights must match the model exactly
 }

@@ -36,7 +36,7 @@ class InterruptTest {
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "did not stop after SIGINT");
         String out = Files.readString(log, StandardCharsets.UTF_8);
         assertEquals(130, p.exitValue(), out);
-        assertTrue(out.contains("interrupted: saved"), out);
+        assertTrue(out.contains("interrupted (SIGINT): saved"), out);
         assertTrue(Files.exists(save.resolve("pretrain_32_resume.pth")));
         assertTrue(Files.exists(save.resolve("pretrain_32.pth")));
         assertFalse(out.contains("Exception"), out);
