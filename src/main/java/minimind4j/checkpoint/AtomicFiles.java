@@ -1,6 +1,9 @@
 package minimind4j.checkpoint;
 
+import minimind4j.cli.UserError;
+
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -8,24 +11,70 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Writes a file so that a crash never leaves a half-written file under its real name: the bytes go to a temporary
  * file in the same directory, which is flushed to disk ({@code fsync}) and then renamed over the target in one
  * step; the directory is synced afterwards so the rename itself survives a power loss. If anything fails, the
  * temporary file is removed and the target is left as it was.
+ *
+ * <p>Every file this project writes goes through here (weights, resume checkpoints, optimizer archives, metrics,
+ * plots, exports), so a full disk, an I/O error or a refused permission is handled in one place. Temporary files are
+ * named {@code .<target name>.<hex>.tmp}: a run killed mid-save (kill -9, power loss) leaves one behind, and
+ * {@link #removeStaleTemps} finds exactly those again.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Produces the file's content. */
-    interface Body {
+    public interface Body {
         void writeTo(FileChannel channel) throws IOException;
     }
 
     private AtomicFiles() {}
 
-    static void write(Path target, Body body) throws IOException {
+    /** {@link #write(Path, Body)} for content already in memory. */
+    public static void write(Path target, byte[] content) throws IOException {
+        write(target, ch -> {
+            ByteBuffer b = ByteBuffer.wrap(content);
+            while (b.hasRemaining()) ch.write(b);
+        });
+    }
+
+    /**
+     * {@link #write(Path, byte[])} for callers outside a checkpoint format: any failure (ENOSPC, EIO, EACCES, EROFS)
+     * becomes one {@link UserError} line naming the file and what it is ({@code what}, e.g. "the metrics log").
+     */
+    public static void writeOrFail(Path target, byte[] content, String what) {
+        try {
+            write(target, content);
+        } catch (IOException e) {
+            throw failure(target, what, e);
+        }
+    }
+
+    /** The one-line error for a failed write of {@code target}: its path, the system's reason, what to do. */
+    public static UserError failure(Path target, String what, IOException e) {
+        return new UserError(target + ": cannot write " + what + " (" + reason(e) + ")" + (isNoSpace(e) ? "; free some disk space" : ""));
+    }
+
+    /** The reason an I/O error gives, without a repeated path (FileSystemException puts the file first). */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) return fse.getReason();
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    private static boolean isNoSpace(IOException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("No space left") || m.contains("Disk quota") || m.contains("File too large");
+    }
+
+    public static void write(Path target, Body body) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         if (Files.isDirectory(absolute)) throw new IOException(target + " is a directory");
@@ -35,7 +84,7 @@ final class AtomicFiles {
         FileChannel channel = null;
         for (int attempt = 0; channel == null; attempt++) {
             // Created with default permissions (unlike Files.createTempFile's 0600), since it becomes the real file.
-            tmp = dir.resolve("." + absolute.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+            tmp = tempName(dir, absolute.getFileName().toString());
             try {
                 channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             } catch (FileAlreadyExistsException e) {
@@ -59,6 +108,42 @@ final class AtomicFiles {
             throw e;
         }
         if (renamed) syncDirectory(dir);
+    }
+
+    private static Path tempName(Path dir, String name) {
+        return dir.resolve("." + name + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+    }
+
+    /**
+     * Deletes the temporary files a killed save of {@code names} left in {@code dir}: exactly the names this class
+     * gives ({@code .<name>.<hex>.tmp}), plus the {@code <name>.optim.tmp} / {@code <name>.tmp} earlier versions
+     * used. Nothing else is touched. Returns the files removed (their names and sizes, for the run to report).
+     */
+    public static List<String> removeStaleTemps(Path dir, List<String> names) throws IOException {
+        List<Pattern> patterns = new ArrayList<>();
+        for (String n : names) {
+            patterns.add(Pattern.compile("\\." + Pattern.quote(n) + "\\.[0-9a-f]{1,16}\\.tmp"));
+            patterns.add(Pattern.compile(Pattern.quote(n) + "(\\.optim)?\\.tmp"));
+        }
+        List<String> removed = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return removed;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String f = p.getFileName().toString();
+                if (!Files.isRegularFile(p) || patterns.stream().noneMatch(x -> x.matcher(f).matches())) continue;
+                long size = Files.size(p);
+                Files.delete(p);
+                removed.add(f + " (" + humanBytes(size) + ")");
+            }
+        }
+        return removed;
+    }
+
+    static String humanBytes(long n) {
+        if (n < 1024) return n + " B";
+        if (n < 1024 * 1024) return String.format(java.util.Locale.ROOT, "%.1f KiB", n / 1024.0);
+        if (n < 1024L * 1024 * 1024) return String.format(java.util.Locale.ROOT, "%.1f MiB", n / (1024.0 * 1024));
+        return String.format(java.util.Locale.ROOT, "%.2f GiB", n / (1024.0 * 1024 * 1024));
     }
 
     private static void syncDirectory(Path dir) {

@@ -65,6 +65,13 @@ public final class Pth {
             throw e.getCause();
         } catch (PickleReader.PickleException e) {
             throw new UserError(e.getMessage());
+        } catch (UserError e) {
+            throw e;
+        } catch (ArithmeticException e) {
+            throw new UserError(source + ": a tensor's shape or stride in data.pkl overflows 64 bits (a damaged or hand-made file); save or copy it again");
+        } catch (RuntimeException e) {
+            // whatever else a damaged data.pkl leads to (a wrong type where a tuple belongs, a size beyond 2 GiB): one line, never a trace
+            throw new UserError(source + ": malformed checkpoint (" + e.getMessage() + "); save or copy it again");
         }
     }
 

@@ -4,9 +4,18 @@ import minimind4j.cli.UserError;
 import minimind4j.engine.Precision;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.AdamW;
 
 import java.io.IOException;
+import org.bytedeco.pytorch.ArchiveWriter;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.InputArchive;
+import org.bytedeco.pytorch.OutputArchive;
+
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,7 +51,7 @@ public final class ResumeCheckpoint {
         try {
             Pth.write(path, root);
         } catch (IOException e) {
-            throw new UserError(path + ": cannot write the resume checkpoint (" + e.getMessage() + ")");
+            throw AtomicFiles.failure(path, "the resume checkpoint", e);
         }
     }
 

@@ -110,7 +110,12 @@ public final class Safetensors {
                 }
                 long begin = offsets.get(0).asLong(-1);
                 long end = offsets.get(1).asLong(-1);
-                long expected = Math.multiplyExact(HostTensor.numel(shape), dtype.byteSize());
+                long expected;
+                try {
+                    expected = Math.multiplyExact(HostTensor.numel(shape), dtype.byteSize());
+                } catch (ArithmeticException e) {
+                    throw bad(file, "tensor '" + name + "' has shape " + Arrays.toString(shape) + ", whose size overflows 64 bits: a damaged or hand-edited header");
+                }
                 if (begin < 0 || end < begin || end - begin != expected) {
                     throw bad(file, "tensor '" + name + "' has data_offsets " + offsets + " but a " + dtype + " tensor of shape "
                             + Arrays.toString(shape) + " takes " + expected + " bytes");
@@ -143,6 +148,11 @@ public final class Safetensors {
             return new Contents(tensors, metadata);
         } catch (NoSuchFileException e) {
             throw new UserError(file + ": no such safetensors file");
+        } catch (UserError e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // anything else a damaged header leads to: one line, never a trace
+            throw bad(file, "malformed safetensors file (" + e.getMessage() + ")");
         }
     }
 

@@ -76,26 +76,49 @@ public final class Weights {
             if (isSafetensors(path)) Safetensors.write(path, tensors, Map.of("format", "pt"));
             else Pth.write(path, new LinkedHashMap<>(tensors));
         } catch (java.io.IOException e) {
-            throw new UserError(path + ": cannot write weights (" + e.getMessage() + ")");
+            throw AtomicFiles.failure(path, "weights", e);
         }
     }
 
-    /** MiniMind's save: {@code torch.save({k: v.half() for k, v in state_dict.items()})}, both tied keys present. */
+    /**
+     * MiniMind's save: {@code torch.save({k: v.half() for k, v in state_dict.items()})}, both tied keys present. The
+     * values checked are the float16 ones that reach the disk: a weight beyond 65504 is finite in float32 but inf on
+     * disk, so such a model is refused here and the file already under {@code path} is left as it was.
+     */
     public static void saveHalf(Path path, MiniMindLM model) {
-        write(path, hostStateDict(model, DType.F16));
+        write(path, hostStateDict(model, DType.F16, path));
     }
 
     public static LinkedHashMap<String, HostTensor> hostStateDict(MiniMindLM model, DType dtype) {
+        return hostStateDict(model, dtype, null);
+    }
+
+    /**
+     * The model's tensors as {@code dtype}, checked after the conversion: any inf/NaN stops with one line naming the
+     * tensor, its largest |value| and the fix ({@code file}, when given, is named as the file not written).
+     */
+    public static LinkedHashMap<String, HostTensor> hostStateDict(MiniMindLM model, DType dtype, Path file) {
         LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>();
         try (PointerScope s = Torch.scope()) {
             for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
-                Tensor t = e.getValue();
-                if (!torch.isfinite(t).all().item_bool())
-                    throw new IllegalStateException(e.getKey() + " holds NaN/inf values: refusing to save a broken checkpoint");
-                sd.put(e.getKey(), toHost(t, dtype));
+                Tensor t = e.getValue().detach();
+                Tensor cast = t.to(scalarType(dtype));
+                if (!torch.isfinite(cast).all().item_bool()) throw nonFinite(e.getKey(), t, cast, dtype, file);
+                sd.put(e.getKey(), toHost(cast, dtype));
             }
         }
         return sd;
+    }
+
+    private static UserError nonFinite(String key, Tensor original, Tensor cast, DType dtype, Path file) {
+        long bad = torch.isfinite(cast).logical_not().sum().item_long();
+        double maxAbs = original.abs().max().item_double();
+        String largest = Double.isNaN(maxAbs) ? "NaN" : String.format(java.util.Locale.ROOT, "%.4g", maxAbs);
+        String limit = dtype == DType.F16 ? ", float16's largest is 65504" : "";
+        String type = switch (dtype) { case F16 -> "float16"; case BF16 -> "bfloat16"; case F32 -> "float32"; default -> dtype.name(); };
+        return new UserError((file == null ? "checkpoint" : file.toString()) + ": not saved: " + key + " would hold "
+                + bad + " inf/NaN values as " + type + " (max |value| " + largest + limit + "); nothing was written, the file on disk (if any) is unchanged."
+                + " Training diverged: lower --learning_rate (or check the data) and continue from the last good checkpoint");
     }
 
     public static HostTensor toHost(Tensor t, DType dtype) {
@@ -170,12 +193,13 @@ public final class Weights {
      */
     public static MiniMindLM load(Path path, ModelConfig c, boolean strict, PrintStream report) {
         LinkedHashMap<String, HostTensor> host = read(path);
+        requireFinite(path, host);
         Report r = check(MiniMindLM.expectedShapes(c), host);
         if (!r.clean()) {
             if (strict) throw new UserError(r.describe(path)
                     + "\n  the file does not fit this model: check --hidden_size/--num_hidden_layers/--use_moe (`minimind info --weight " + path
-                    + "` shows the file's shapes), or load partially with --strict false");
-            if (report != null) report.println(r.describe(path) + "\n  (--strict false: loading the keys that fit)");
+                    + "` shows the file's shapes), or load partially with --strict 0");
+            if (report != null) report.println(r.describe(path) + "\n  (--strict 0: loading the keys that fit, the rest freshly initialised)");
         }
         try (PointerScope s = Torch.scope()) {
             MiniMindLM fresh = strict ? null : MiniMindLM.init(c, 42);
@@ -191,6 +215,38 @@ public final class Weights {
             if (fresh != null) fresh.close();
             return m;
         }
+    }
+
+    /**
+     * Refuses weights holding inf/NaN (a diverged run's, or a damaged copy) with one line naming the first such tensor:
+     * training from them only produces NaN losses, generating from them only garbage.
+     */
+    public static void requireFinite(Path path, Map<String, HostTensor> tensors) {
+        for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
+            HostTensor t = e.getValue();
+            if (!t.dtype().isFloatingPoint()) continue;
+            long bad = 0;
+            for (double v : t.toDoubleArray()) if (!Double.isFinite(v)) bad++;
+            if (bad > 0) throw nonFiniteInFile(path, e.getKey(), bad, t.numel());
+        }
+    }
+
+    /** {@link #requireFinite(Path, Map)} for a model already built (a resume checkpoint's). */
+    public static void requireFinite(Path path, MiniMindLM model) {
+        try (PointerScope s = Torch.scope()) {
+            for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
+                Tensor t = e.getValue().detach();
+                Tensor finite = torch.isfinite(t);
+                if (finite.all().item_bool()) continue;
+                long bad = finite.logical_not().sum().item_long();
+                throw nonFiniteInFile(path, e.getKey(), bad, t.numel());
+            }
+        }
+    }
+
+    private static UserError nonFiniteInFile(Path path, String key, long bad, long of) {
+        return new UserError(path + ": " + key + " holds " + bad + " inf/NaN values (of " + of + "): refusing to use these weights;"
+                + " they come from a diverged or damaged run: take an earlier checkpoint (or retrain with a lower --learning_rate)");
     }
 
     /**

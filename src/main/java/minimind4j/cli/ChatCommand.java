@@ -71,7 +71,7 @@ public final class ChatCommand implements Callable<Integer> {
         boolean continuation = file.getFileName().toString().contains("pretrain");
         Sampling sampling = new Sampling(temperature, topP, topK, repetitionPenalty);
         long baseSeed = seed != null ? seed : System.nanoTime();
-        try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath); MiniMindLM m = w.onDevice(Weights.load(file, c, true, null))) {
+        try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath); MiniMindLM m = w.onDevice(Weights.load(file, c, w.strict.strict(), System.err))) {
             Generator gen = new Generator(m);
             List<Map<String, Object>> history = new ArrayList<>();
             boolean interactive = prompt == null && isTerminal();

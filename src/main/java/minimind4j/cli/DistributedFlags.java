@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * torchrun's flags. With {@code --nproc_per_node N} the command re-launches itself as N worker processes (RANK,
  * LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set as torchrun sets them) and watches them: when one fails, the
- * others are stopped and the run ends with a one-line error. A process started with those variables already set
+ * others are stopped and the run ends with a one-line error. SIGINT, SIGTERM and SIGHUP sent to the launcher (what
+ * docker, systemd and schedulers send to the process they started) are passed on to every worker, which agree on a step,
+ * save a resume checkpoint and exit 128 + the signal's number; the launcher then exits with that status. A process started with those variables already set
  * (by torchrun-like tooling, or on another node) joins the group directly.
  */
 public final class DistributedFlags {
@@ -95,7 +97,20 @@ public final class DistributedFlags {
             cmd.add(String.valueOf(threadsPerWorker));
         }
         int world = nprocPerNode * nnodes;
-        List<Process> procs = new ArrayList<>();
+        List<Process> procs = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger forwarded = new java.util.concurrent.atomic.AtomicInteger();
+        Map<sun.misc.Signal, sun.misc.SignalHandler> previous = new java.util.LinkedHashMap<>();
+        for (String name : new String[]{"INT", "TERM", "HUP"}) {
+            try {
+                sun.misc.Signal sig = new sun.misc.Signal(name);
+                previous.put(sig, sun.misc.Signal.handle(sig, s -> {
+                    forwarded.compareAndSet(0, s.getNumber());
+                    for (Process q : procs) if (q.isAlive()) forward(q, s.getName());
+                }));
+            } catch (IllegalArgumentException unavailable) {
+                // that signal keeps its default action
+            }
+        }
         List<Thread> pumps = new ArrayList<>();
         try {
             for (int local = 0; local < nprocPerNode; local++) {
@@ -124,7 +139,7 @@ public final class DistributedFlags {
                         alive++;
                         continue;
                     }
-                    if (p.exitValue() != 0) {
+                    if (p.exitValue() != 0 && forwarded.get() == 0) {
                         for (Process q : procs) if (q.isAlive()) q.destroy();
                         for (Process q : procs) if (!q.waitFor(10, TimeUnit.SECONDS)) q.destroyForcibly();
                         for (Thread t : pumps) t.join(2000);
@@ -132,18 +147,40 @@ public final class DistributedFlags {
                         if (p.exitValue() != 2 || procs.size() > 1)
                             System.err.println("error: rank " + (nodeRank * nprocPerNode + i) + " exited with code " + p.exitValue()
                                     + (procs.size() > 1 ? "; stopped the other ranks on this node" : "") + " (see the rank's output above)");
-                        return p.exitValue() == 130 ? 130 : 1;
+                        return isStopStatus(p.exitValue()) ? p.exitValue() : 1;
                     }
                 }
                 if (alive == 0) {
                     for (Thread t : pumps) t.join(2000);
-                    return 0;
+                    // after a forwarded signal every worker saved and stopped: report the signal, or the first failure
+                    int status = 0;
+                    for (Process p : procs) {
+                        int v = p.exitValue();
+                        if (v != 0 && (status == 0 || isStopStatus(status) && !isStopStatus(v))) status = v;
+                    }
+                    return status == 0 || isStopStatus(status) ? status : 1;
                 }
                 Thread.sleep(200);
             }
         } catch (Exception e) {
             for (Process q : procs) q.destroyForcibly();
             throw new UserError("cannot start the worker processes (" + e.getMessage() + ")");
+        } finally {
+            previous.forEach(sun.misc.Signal::handle);
+        }
+    }
+
+    /** 128 + SIGHUP/SIGINT/SIGTERM: a worker that was asked to stop, saved and stopped. */
+    private static boolean isStopStatus(int status) {
+        return status == 129 || status == 130 || status == 143;
+    }
+
+    /** Sends the signal the launcher received on to a worker (SIGTERM through the JDK if kill(1) is missing). */
+    private static void forward(Process worker, String signalName) {
+        try {
+            new ProcessBuilder("kill", "-" + signalName, String.valueOf(worker.pid())).inheritIO().start();
+        } catch (java.io.IOException e) {
+            worker.destroy();
         }
     }
 }

@@ -49,6 +49,8 @@ public final class EvalCommand implements Callable<Integer> {
     boolean json;
     @Option(names = {"--strict_data", "--strict-data"}, description = "Stop at the first bad line")
     boolean strictData;
+    @picocli.CommandLine.Mixin
+    StrictFlag strict = new StrictFlag();
 
     @Override
     public Integer call() throws Exception {
@@ -61,7 +63,7 @@ public final class EvalCommand implements Callable<Integer> {
         long tokens = 0;
         int samples;
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath);
-             MiniMindLM model = Weights.load(weight, c, true, null).to(precision);
+             MiniMindLM model = Weights.load(weight, c, strict.strict(), System.err).to(precision);
              TokenDataset ds = open(st, tok)) {
             samples = ds.size();
             Evaluation.Total t = Evaluation.run(model, ds, batchSize, 0, precision);

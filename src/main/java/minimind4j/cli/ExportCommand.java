@@ -49,10 +49,18 @@ public final class ExportCommand implements Callable<Integer> {
         Path file = w.file();
         Map<String, HostTensor> sd = Weights.read(file);
         ModelConfig c = w.config(sd);
+        Weights.requireFinite(file, sd);
         if (c.useMoe())
             throw new UserError(file + ": MoE weights have no exact transformers architecture (MiniMind2's MoE has shared experts and its own router); export the dense model, or use MiniMind's convert_model.py");
         Weights.Report r = Weights.check(MiniMindLM.expectedShapes(c), sd);
-        if (!r.clean()) throw new UserError(r.describe(file) + "\n  only a complete MiniMind state dict can be exported");
+        if (!r.clean()) {
+            if (w.strict.strict())
+                throw new UserError(r.describe(file) + "\n  only a complete MiniMind state dict can be exported (--strict 0 exports the tensors that fit, the rest freshly initialised)");
+            // --strict 0: the model as chat would load it (report printed), then its complete state dict
+            try (MiniMindLM m = Weights.load(file, c, false, System.err)) {
+                sd = Weights.hostStateDict(m, minimind4j.checkpoint.DType.F32);
+            }
+        }
         if (Files.isDirectory(outDir)) {
             try (Stream<Path> s = Files.list(outDir)) {
                 if (s.findAny().isPresent()) throw new UserError(outDir + ": exists and is not empty; pass a new --out_dir");
@@ -74,21 +82,28 @@ public final class ExportCommand implements Callable<Integer> {
         }
         // everything goes into a sibling temp directory first: a failed export leaves nothing that looks like a model
         Path parent = outDir.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + outDir.getFileName() + ".tmp");
+        Path tmp;
+        try {
+            Files.createDirectories(parent);
+            tmp = Files.createTempDirectory(parent, "." + outDir.getFileName() + ".tmp");
+        } catch (IOException e) {
+            throw minimind4j.checkpoint.AtomicFiles.failure(outDir, "the export", e);
+        }
+        Path current = tmp;  // the file being written, for the error message
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath)) {
             if (tok.vocabSize() > c.vocabSize())
                 throw new UserError(w.tokenizerPath + ": the tokenizer has " + tok.vocabSize() + " tokens but the model only " + c.vocabSize());
-            Safetensors.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+            Safetensors.write(current = tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
             ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            json.writeValue(tmp.resolve("config.json").toFile(), config(c, torchDtype, tok.bosId(), tok.eosId()));
+            json.writeValue((current = tmp.resolve("config.json")).toFile(), config(c, torchDtype, tok.bosId(), tok.eosId()));
             Map<String, Object> generation = new LinkedHashMap<>();
             generation.put("bos_token_id", tok.bosId());
             generation.put("eos_token_id", tok.eosId());
             generation.put("pad_token_id", tok.padId());
-            json.writeValue(tmp.resolve("generation_config.json").toFile(), generation);
+            json.writeValue((current = tmp.resolve("generation_config.json")).toFile(), generation);
             for (String name : new String[]{"tokenizer.json", "tokenizer_config.json"})
-                Files.copy(w.tokenizerPath.resolve(name), tmp.resolve(name));
+                Files.copy(w.tokenizerPath.resolve(name), current = tmp.resolve(name));
+            current = outDir;
             if (Files.isDirectory(outDir)) Files.delete(outDir);
             Files.move(tmp, outDir, StandardCopyOption.ATOMIC_MOVE);
             try { // a temp directory is private (rwx------); a model directory is for others to read
@@ -96,6 +111,10 @@ public final class ExportCommand implements Callable<Integer> {
             } catch (UnsupportedOperationException ignored) {
                 // not a POSIX file system: its defaults apply
             }
+        } catch (IOException e) {
+            // named as the user will look for it: the export directory and the file inside it
+            Path shown = current.startsWith(tmp) ? outDir.resolve(tmp.relativize(current)) : outDir;
+            throw minimind4j.checkpoint.AtomicFiles.failure(shown, "the export", e);
         } finally {
             if (Files.exists(tmp)) try (Stream<Path> s = Files.walk(tmp)) {
                 s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -40,6 +40,15 @@ public final class Minimind {
                 cmd.getErr().println("error: " + t.getMessage());
                 return 2;
             }
+            // a file system failure no command anticipated (a full disk, an I/O error): still one line with the path
+            for (t = ex; t != null; t = t.getCause()) {
+                if (t instanceof java.io.IOException io) {
+                    cmd.getErr().println("error: " + (io instanceof java.nio.file.FileSystemException fse
+                            ? fse.getFile() + ": " + (fse.getReason() != null ? fse.getReason() : fse.getClass().getSimpleName())
+                            : io.getMessage()));
+                    return 2;
+                }
+            }
             throw ex;
         });
         return cli.execute(args);

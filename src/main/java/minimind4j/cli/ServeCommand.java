@@ -157,7 +157,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     /** The model to serve, on its device (the one place that decides what is loaded). */
     private MiniMindLM loadModel(Path file, ModelConfig c) {
-        return w.onDevice(Weights.load(file, c, true, null));
+        return w.onDevice(Weights.load(file, c, w.strict.strict(), System.err));
     }
 
     private static long millis(double seconds) {

@@ -24,6 +24,8 @@ abstract class TrainCommand implements Callable<Integer> {
     ModelFlags m = new ModelFlags();
     @Mixin
     DistributedFlags d = new DistributedFlags();
+    @Mixin
+    StrictFlag strict = new StrictFlag();
     @Spec
     CommandSpec spec;
 
@@ -71,7 +73,8 @@ abstract class TrainCommand implements Callable<Integer> {
                 TrainFlags.or(f.maxNanSteps, 10),
                 TrainFlags.or(f.seed, 42L),
                 TrainFlags.or(f.maxSteps, 0L),
-                minimind4j.train.LossAverage.parse(TrainFlags.or(f.lossAverage, "batches")));
+                minimind4j.train.LossAverage.parse(TrainFlags.or(f.lossAverage, "batches")),
+                strict.strict());
     }
 
     @Override
@@ -102,12 +105,17 @@ abstract class TrainCommand implements Callable<Integer> {
             }
             Trainer t = new Trainer(o, config, precision, out, dist);
             Trainer.Result r = t.run();
+            if (!r.interrupted() && r.stepsRun() > 0 && r.skippedSteps() == r.stepsRun())
+                throw new UserError("all " + r.stepsRun() + " steps were skipped (NaN/inf loss or gradient): nothing was learned;"
+                        + " lower --learning_rate or check the data");
             if (dist.isMain()) {
-                out.printf(Locale.ROOT, "done: %d steps in %s, last loss %.4f; weights %s%n", r.stepsRun(),
-                        minimind4j.train.Progress.duration(r.seconds()), r.lastLoss(), r.weights());
+                out.printf(Locale.ROOT, "done: %d steps in %s, last loss %.4f%s; weights %s%n", r.stepsRun(),
+                        minimind4j.train.Progress.duration(r.seconds()), r.lastLoss(),
+                        r.skippedSteps() == 0 ? "" : String.format(Locale.ROOT, ", %d of %d steps skipped (NaN/inf loss or gradient)", r.skippedSteps(), r.stepsRun()),
+                        r.weights());
                 if (demo != null && !r.interrupted()) demo.showComparison(out, config, o, t);
             }
-            return r.interrupted() ? 130 : 0;
+            return r.exitCode();
         }
     }
 }

@@ -25,6 +25,8 @@ final class WeightFiles {
     Path tokenizerPath;
     @Mixin
     ModelFlags model = new ModelFlags();
+    @Mixin
+    StrictFlag strict = new StrictFlag();
     @Option(names = {"--num_threads", "--num-threads"}, defaultValue = "1",
             description = "Intra-op threads (default: 1; token-by-token decoding is ~3x slower with 2 on a 2-core machine)")
     int numThreads;

@@ -31,6 +31,8 @@ public interface Distributed extends AutoCloseable {
     record HostShare(int ranks, int index) {}
 
     default HostShare hostShare() { return new HostShare(1, 0); }
+    /** The largest of the ranks' values, on every rank (which stop signal, if any, reached one of them). */
+    default int max(int value) { return any(value > 0) ? Math.max(value, 1) : 0; }
 
     @Override
     default void close() {}
@@ -44,6 +46,7 @@ public interface Distributed extends AutoCloseable {
             public void barrier() {}
             public boolean any(boolean flag) { return flag; }
             public double[] sum(double[] values) { return values.clone(); }
+            public int max(int value) { return value; }
         };
     }
 }

@@ -11,43 +11,58 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import minimind4j.checkpoint.AtomicFiles;
 
-/** The metrics log ({@code *_metrics.csv}, appended so a resumed run continues it) and the loss-curve PNG. */
+/**
+ * The metrics log ({@code *_metrics.csv}, appended so a resumed run continues it) and the loss-curve PNG. A resumed
+ * run first drops the rows logged after the step it resumes from (the killed run got further than its last
+ * checkpoint), so every step appears once. Write failures (a full disk) are one line naming the file.
+ */
 public final class Metrics implements AutoCloseable {
     public static final String HEADER = "epoch,step,global_step,loss,logits_loss,aux_loss,lr,tokens_per_s,supervised_tokens_per_s,elapsed_s,eval_loss";
 
+    private final Path csv;
     private final Writer out;
     private final List<double[]> points = new ArrayList<>();
     private final List<double[]> evalPoints = new ArrayList<>();
 
     public Metrics(Path csv, boolean append) {
+        this(csv, append, Long.MAX_VALUE);
+    }
+
+    /** {@code resumedStep}: the global step a resumed run continues after; rows beyond it are dropped. */
+    public Metrics(Path csv, boolean append, long resumedStep) {
+        this.csv = csv;
         try {
             Files.createDirectories(csv.toAbsolutePath().getParent());
-            boolean fresh = !append || !Files.exists(csv);
-            out = Files.newBufferedWriter(csv, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    fresh ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND);
-            if (fresh) out.write(HEADER + "\n");
-            else readExisting(csv);
+            StringBuilder kept = new StringBuilder(HEADER).append('\n');
+            if (append && Files.exists(csv)) keepUpTo(csv, resumedStep, kept);
+            // the rewrite is atomic: a kill here leaves the old log, never a truncated one
+            AtomicFiles.write(csv, kept.toString().getBytes(StandardCharsets.UTF_8));
+            out = Files.newBufferedWriter(csv, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw AtomicFiles.failure(csv, "the metrics log", e);
         }
     }
 
-    private void readExisting(Path csv) throws IOException {
+    private void keepUpTo(Path csv, long resumedStep, StringBuilder kept) throws IOException {
         for (String line : Files.readAllLines(csv)) {
             String[] f = line.split(",", -1);
             if (f.length < 11 || f[0].equals("epoch")) continue;
             try {
-                if (!f[3].isEmpty()) points.add(new double[]{Double.parseDouble(f[2]), Double.parseDouble(f[3])});
-                if (!f[10].isEmpty()) evalPoints.add(new double[]{Double.parseDouble(f[2]), Double.parseDouble(f[10])});
+                if (Double.parseDouble(f[2]) > resumedStep) continue;
+                double loss = f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3]);
+                double eval = f[10].isEmpty() ? Double.NaN : Double.parseDouble(f[10]);
+                if (!Double.isNaN(loss)) points.add(new double[]{Double.parseDouble(f[2]), loss});
+                if (!Double.isNaN(eval)) evalPoints.add(new double[]{Double.parseDouble(f[2]), eval});
+                kept.append(line).append('\n');
             } catch (NumberFormatException ignored) {
-                // a torn last line from a killed run: skip it
+                // a torn last line from a killed run: dropped
             }
         }
     }
@@ -62,7 +77,7 @@ public final class Metrics implements AutoCloseable {
                     lr, tokPerS, supPerS, elapsed, evalLoss == null ? "" : String.format(Locale.ROOT, "%.6f", evalLoss)));
             out.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw AtomicFiles.failure(csv, "the metrics log", e);
         }
         if (!Double.isNaN(loss)) points.add(new double[]{globalStep, loss});
         if (evalLoss != null) evalPoints.add(new double[]{globalStep, evalLoss});
@@ -111,13 +126,13 @@ public final class Metrics implements AutoCloseable {
         drawSeries(g, points, new Color(31, 119, 180), minX, maxX, minY, maxY, left, right, top, bottom, w, h);
         drawSeries(g, evalPoints, new Color(255, 127, 14), minX, maxX, minY, maxY, left, right, top, bottom, w, h);
         g.dispose();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         try {
-            Path tmp = png.resolveSibling(png.getFileName() + ".tmp");
-            ImageIO.write(img, "png", tmp.toFile());
-            Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            ImageIO.write(img, "png", bytes);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException(e);  // in memory: cannot fail for want of disk
         }
+        AtomicFiles.writeOrFail(png, bytes.toByteArray(), "the loss plot");
     }
 
     private static void drawSeries(Graphics2D g, List<double[]> pts, Color c, double minX, double maxX, double minY, double maxY,
@@ -139,7 +154,7 @@ public final class Metrics implements AutoCloseable {
         try {
             out.close();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw AtomicFiles.failure(csv, "the metrics log", e);
         }
     }
 }

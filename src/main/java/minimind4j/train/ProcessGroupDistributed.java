@@ -265,6 +265,17 @@ public final class ProcessGroupDistributed implements Distributed {
     }
 
     @Override
+    public int max(int value) {
+        try (PointerScope s = Torch.scope()) {
+            Tensor t = precision.to(Torch.floats(new float[]{value}, 1));
+            AllreduceOptions o = new AllreduceOptions();
+            o.reduceOp(new org.bytedeco.pytorch.ReduceOp(org.bytedeco.pytorch.ReduceOp.RedOpType.MAX)).timeout(new Milliseconds(timeoutMs));
+            await(group.allreduce(new TensorVector(t), o), "stop agreement");
+            return Math.round(t.item_float());
+        }
+    }
+
+    @Override
     public void barrier() {
         try (PointerScope s = Torch.scope()) {
             await(group.barrier(), "barrier");

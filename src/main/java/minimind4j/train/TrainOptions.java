@@ -33,5 +33,6 @@ public record TrainOptions(
         int maxNanSteps,
         long seed,
         long maxSteps,
-        LossAverage lossAverage) {  // batches (MiniMind's per-batch mean) or tokens (mean over the step's tokens)
+        LossAverage lossAverage,  // batches (MiniMind's per-batch mean) or tokens (mean over the step's tokens)
+        boolean strictLoad) {      // --strict: the starting weights must match the model exactly
 }

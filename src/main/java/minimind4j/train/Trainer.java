@@ -29,13 +29,18 @@ import java.util.Locale;
  * micro-step, loss / accumulation_steps, clip + step + zero every accumulation_steps (leftovers flushed at the end
  * of an epoch), periodic fp16 weights plus a resume checkpoint, both written atomically.
  *
- * <p>Beyond MiniMind: non-finite losses skip their optimizer step (and stop the run after maxNanSteps in a row),
- * Ctrl-C saves a resume checkpoint, batches are padded only to their longest sample, the vocabulary projection runs
+ * <p>Beyond MiniMind: non-finite losses and gradient norms skip their optimizer step (and stop the run after
+ * maxNanSteps bad steps in a row), no checkpoint with an inf/NaN value reaches the disk, SIGINT/SIGTERM/SIGHUP save a
+ * resume checkpoint, batches are padded only to their longest sample, the vocabulary projection runs
  * only on supervised positions, and an optional held-out set is evaluated.
  */
 public final class Trainer {
     /** What a finished (or stopped) run produced. */
-    public record Result(Path weights, Path resume, long stepsRun, double lastLoss, boolean interrupted, double seconds) {}
+    public record Result(Path weights, Path resume, long stepsRun, double lastLoss, boolean interrupted, double seconds,
+                         long skippedSteps, int stopSignal) {
+        /** The process exit status: 0, or 128 + the stop signal's number (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). */
+        public int exitCode() { return interrupted ? 128 + (stopSignal > 0 ? stopSignal : 2) : 0; }
+    }
 
     /**
      * Fault injection for tests only: when set, the loss of every global step it accepts is made NaN, so the skip
@@ -61,6 +66,24 @@ public final class Trainer {
     /** Asks the loop to save a resume checkpoint and return after the current step (Ctrl-C does this). */
     public void requestStop() { stopRequested = true; }
 
+    /** The temp-file names of this run's outputs, whose leftovers from a killed save a new run removes. */
+    private java.util.List<String> outputNames() {
+        String base = o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix();
+        return java.util.List.of(weightPath(o.saveWeight()).getFileName().toString(), resumePath().getFileName().toString(),
+                base + "_metrics.csv", base + "_loss.png");
+    }
+
+    private void removeStaleTemps() {
+        if (!dist.isMain()) return;
+        try {
+            java.util.List<String> removed = minimind4j.checkpoint.AtomicFiles.removeStaleTemps(o.saveDir(), outputNames());
+            if (!removed.isEmpty())
+                log("removed " + removed.size() + " temp file(s) left in " + o.saveDir() + " by an interrupted save: " + String.join(", ", removed));
+        } catch (java.io.IOException e) {
+            throw new UserError(o.saveDir() + ": cannot remove the temp files of an interrupted save (" + e.getMessage() + ")");
+        }
+    }
+
     public Path weightPath(String name) {
         return o.saveDir().resolve(name + "_" + config.hiddenSize() + config.weightSuffix() + ".pth");
     }
@@ -85,6 +108,7 @@ public final class Trainer {
         } catch (Exception e) {
             throw new UserError(o.saveDir() + ": cannot create the save directory (" + e.getMessage() + ")");
         }
+        removeStaleTemps();
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(o.tokenizerPath());
              TokenDataset data = openDataset(tok, o.dataPath(), false)) {
             if (tok.vocabSize() > config.vocabSize())
@@ -110,6 +134,7 @@ public final class Trainer {
         if (o.fromResume() && Files.exists(resumeFile)) {
             resumed = ResumeCheckpoint.load(resumeFile, config, dist.worldSize());
             model = resumed.model();
+            Weights.requireFinite(resumeFile, model);
             startEpoch = resumed.epoch();
             startStep = resumed.step();
             log("resuming from " + resumeFile + ": epoch " + (startEpoch + 1) + ", step " + startStep);
@@ -127,7 +152,7 @@ public final class Trainer {
                 Path w = weightPath(o.fromWeight());
                 if (!Files.exists(w))
                     throw new UserError(w + ": no such weight file (train the earlier stage first, or pass --from_weight none / another --save_dir)");
-                model = Weights.load(w, config, true, dist.isMain() ? out : null);
+                model = Weights.load(w, config, o.strictLoad(), dist.isMain() ? out : null);
             }
         }
         model.to(precision);
@@ -144,24 +169,25 @@ public final class Trainer {
         }
 
         TokenDataset eval = o.evalData() == null ? null : openDataset(tok, o.evalData(), true);
-        Metrics metrics = dist.isMain() ? new Metrics(o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_metrics.csv"), resumed != null) : null;
+        BatchPlan first = new BatchPlan(data, o.batchSize(), startEpoch, o.groupByLength(), 32, dist.rank(), dist.worldSize());
+        long itersPerEpoch = first.iters();
+        // a resumed run drops the rows a killed run logged after its last checkpoint, so each step appears once
+        Metrics metrics = dist.isMain() ? new Metrics(o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_metrics.csv"),
+                resumed != null, startEpoch * itersPerEpoch + startStep) : null;
 
-        sun.misc.SignalHandler previous = null;
-        sun.misc.Signal sigint = new sun.misc.Signal("INT");
-        try {
-            previous = sun.misc.Signal.handle(sigint, s -> requestStop());
-        } catch (IllegalArgumentException ignored) {
-            // no SIGINT on this platform or it is reserved: Ctrl-C then ends the JVM as usual
-        }
+        StopSignals signals = new StopSignals(() -> {
+            requestStop();
+            log("stop requested: finishing this step, then saving a resume checkpoint (a second signal waits for the save)");
+        }, again -> log(again + ": still saving the resume checkpoint, waiting for it (kill -9 would lose the progress since the last save)"));
         long runStart = System.nanoTime();
-        long stepsRun = 0, nanStreak = 0;
+        long stepsRun = 0;
         double lastLoss = Double.NaN;
         boolean interrupted = false;
+        int stopSignal = 0;
         Path savedWeights = null;
         int padTo = o.padToMaxSeqLen() ? o.maxSeqLen() : 0;
+        Throwable failure = null;
         try {
-            BatchPlan first = new BatchPlan(data, o.batchSize(), startEpoch, o.groupByLength(), 32, dist.rank(), dist.worldSize());
-            long itersPerEpoch = first.iters();
             long totalSteps = o.epochs() * itersPerEpoch;
             long stepsToRun = totalSteps - (startEpoch * itersPerEpoch + startStep);
             if (o.maxSteps() > 0) stepsToRun = Math.min(stepsToRun, o.maxSteps());
@@ -200,17 +226,19 @@ public final class Trainer {
                             aux = l.auxLoss().item_double();
                             if (Double.isFinite(loss)) {
                                 scaler.scale(batches.backwardLoss(l, batch)).backward();
-                                nanStreak = 0;
+                                windowPending++;
                             } else {
-                                nanStreak++;
+                                badSteps.bad(1 + windowPending);  // zero_grad drops the window's earlier steps too
+                                windowPending = 0;
                                 opt.zero_grad(true);
                                 log(String.format(Locale.ROOT, "epoch %d step %d: loss is %s; skipped this step's update", epoch + 1, step, loss));
-                                if (nanStreak >= o.maxNanSteps())
-                                    throw new UserError("the loss was NaN/inf for " + nanStreak + " steps in a row (epoch " + (epoch + 1) + ", step " + step
-                                            + "); lower --learning_rate or check the data. Saved checkpoints hold no NaN weights.");
+                                badSteps.check(epoch, step);
                             }
                             // the epoch's last step flushes a partial window, before anything below evaluates or saves
-                            if (step % o.accumulationSteps() == 0 || step == iters) optimizerStep(model, opt, params, scaler, epoch, step);
+                            if (step % o.accumulationSteps() == 0 || step == iters) {
+                                optimizerStep(model, opt, params, scaler, epoch, step);
+                                badSteps.check(epoch, step);
+                            }
                         }
                         stepsRun++;
                         if (Double.isFinite(loss)) lastLoss = loss;
@@ -221,7 +249,9 @@ public final class Trainer {
                         double windowSec = Math.max(1e-9, (System.nanoTime() - windowStart) / 1e9);
                         if (dist.isMain()) progress.tick(epoch + 1, o.epochs(), step, iters, loss, lr, windowTokens * dist.worldSize() / windowSec, eta);
                         boolean last = step == iters;
-                        boolean stopNow = dist.any(stopRequested) || (o.maxSteps() > 0 && stepsRun >= o.maxSteps());
+                        // ranks agree on stopping (and on the signal that asked) at the same step, before any of them saves
+                        stopSignal = dist.max(stopRequested ? (signals.number() > 0 ? signals.number() : 2) : 0);
+                        boolean stopNow = stopSignal > 0 || (o.maxSteps() > 0 && stepsRun >= o.maxSteps());
                         Double evalLoss = null;
                         if (eval != null && o.evalInterval() > 0 && (step % o.evalInterval() == 0 || last)) {
                             evalLoss = Evaluation.run(model, eval, o.batchSize(), padTo, precision).mean();
@@ -240,30 +270,76 @@ public final class Trainer {
                             windowTokens = windowSupervised = 0;
                             windowStart = System.nanoTime();
                         }
+                        boolean signalled = stopSignal > 0;
+                        if (signalled) log(StopSignals.nameOf(stopSignal) + ": saving a resume checkpoint at epoch " + (epoch + 1) + ", step " + resumableStep(step, iters) + " ...");
                         if (step % o.saveInterval() == 0 || last || stopNow) {
                             savedWeights = save(model, opt, scaler, epoch, resumableStep(step, iters));
                         }
                         if (stopNow) {
-                            interrupted = o.maxSteps() <= 0 || stepsRun < o.maxSteps();
-                            if (interrupted) log("interrupted: saved " + resumePath() + "; continue with --from_resume 1");
+                            interrupted = signalled;
+                            if (!interrupted) stopSignal = 0;
+                            if (interrupted) log("interrupted (" + StopSignals.nameOf(stopSignal) + "): saved " + resumePath() + "; continue with --from_resume 1");
                             break outer;
                         }
                     }
                 }
             }
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            throw e;
         } finally {
-            if (previous != null) sun.misc.Signal.handle(sigint, previous);
-            if (metrics != null) {
-                metrics.plot(o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_loss.png"),
-                        o.saveWeight() + " loss (" + o.dataPath().getFileName() + ")");
-                metrics.close();
+            signals.close();
+            // the plot and the log's close also write: after a failure (a full disk, say) theirs must not hide the first error
+            try {
+                if (metrics != null) {
+                    try {
+                        metrics.plot(o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_loss.png"),
+                                o.saveWeight() + " loss (" + o.dataPath().getFileName() + ")");
+                    } finally {
+                        metrics.close();
+                    }
+                }
+            } catch (RuntimeException e) {
+                if (failure == null) throw e;
+                failure.addSuppressed(e);
+            } finally {
+                if (eval != null) eval.close();
             }
-            if (eval != null) eval.close();
         }
         double seconds = (System.nanoTime() - runStart) / 1e9;
         model.close();
-        return new Result(savedWeights, resumePath(), stepsRun, lastLoss, interrupted, seconds);
+        return new Result(savedWeights, resumePath(), stepsRun, lastLoss, interrupted, seconds, badSteps.total(), stopSignal);
     }
+
+    /**
+     * Steps whose gradient never reached the weights: a non-finite loss, or a window whose update was skipped for a
+     * non-finite gradient norm (every step of that window). maxNanSteps of them in a row stop the run; an applied
+     * update ends the streak. Under float16 loss scaling, skipped overflow updates are GradScaler's normal start-up
+     * and are counted in the total but not in the streak.
+     */
+    private final class BadSteps {
+        private long streak, total;
+
+        void bad(long steps) {
+            streak += steps;
+            total += steps;
+        }
+
+        void good() { streak = 0; }
+
+        long total() { return total; }
+
+        void check(int epoch, int step) {
+            if (streak >= o.maxNanSteps())
+                throw new UserError(streak + " steps in a row had a NaN/inf loss or gradient (up to epoch " + (epoch + 1) + ", step " + step
+                        + "; " + total + " skipped in all): training diverged; lower --learning_rate or check the data"
+                        + " (--max_nan_steps " + o.maxNanSteps() + "). Checkpoints on disk hold no inf/NaN values.");
+        }
+    }
+
+    private final BadSteps badSteps = new BadSteps();
+    /** Steps with a finite loss since the last optimizer step: what a skipped update throws away. */
+    private long windowPending;
 
     private long overflowSkips;
     private final GradientDump gradientDump = GradientDump.fromSystemProperty();
@@ -301,9 +377,18 @@ public final class Trainer {
         scaler.unscale(params);
         double norm = torch.clip_grad_norm_(params, o.gradClip());
         boolean clean = Double.isFinite(norm);
-        if (clean) opt.step();
-        else if (scaler.enabled()) overflowSkips++;  // expected while the loss scale settles: no message per step
-        else log(String.format(Locale.ROOT, "epoch %d step %d: gradient norm is %s; skipped this update", epoch + 1, step, norm));
+        long window = windowPending;
+        windowPending = 0;
+        if (clean) {
+            opt.step();
+            if (window > 0) badSteps.good();
+        } else if (scaler.enabled()) {
+            overflowSkips++;  // expected while the loss scale settles: no message per step, not a divergence
+            badSteps.total += window;
+        } else {
+            badSteps.bad(window);
+            log(String.format(Locale.ROOT, "epoch %d step %d: gradient norm is %s; skipped this update", epoch + 1, step, norm));
+        }
         scaler.update(clean);
         opt.zero_grad(true);
     }
@@ -311,7 +396,7 @@ public final class Trainer {
     private Path save(MiniMindLM model, AdamW opt, GradScaler scaler, int epoch, int step) {
         Path w = weightPath(o.saveWeight());
         if (dist.isMain()) {
-            Weights.saveHalf(w, model);
+            Weights.saveHalf(w, model);  // checks the float16 values it writes: a diverged model stops here, files untouched
             ResumeCheckpoint.save(resumePath(), model, opt, epoch, step, dist.worldSize(), o.seed(), o.batchSize(), scaler.stateDict());
         }
         dist.barrier();
