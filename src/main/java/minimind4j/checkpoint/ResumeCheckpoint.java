@@ -37,8 +37,19 @@ public final class ResumeCheckpoint {
      */
     public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed, int batchSize,
                             Map<String, Object> scaler) {
+        save(path, model, opt, epoch, step, worldSize, seed, batchSize, scaler, Map.of());
+    }
+
+    /**
+     * {@code adapters}: LoRA tensors kept in the 'model' dict beside the base weights, under their ".lora." names, as
+     * MiniMind's lm_checkpoint stores a LoRA model's state dict (the optimizer then holds only their state).
+     */
+    public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed, int batchSize,
+                            Map<String, Object> scaler, Map<String, HostTensor> adapters) {
         LinkedHashMap<String, Object> root = new LinkedHashMap<>();
-        root.put("model", Weights.hostStateDict(model, DType.F32));
+        LinkedHashMap<String, HostTensor> modelDict = Weights.hostStateDict(model, DType.F32);
+        modelDict.putAll(adapters);
+        root.put("model", modelDict);
         LinkedHashMap<String, Object> optimizer = new LinkedHashMap<>();
         optimizer.put("libtorch_adamw", optimizerBytes(opt, path));
         root.put("optimizer", optimizer);
@@ -76,8 +87,9 @@ public final class ResumeCheckpoint {
         }
     }
 
-    /** What a resume checkpoint restores. */
-    public record State(MiniMindLM model, int epoch, int step, int savedWorldSize, long seed, int batchSize, byte[] optimizer, Map<?, ?> scaler) {
+    /** What a resume checkpoint restores; {@code adapters} are the 'model' entries with ".lora." in their names (a LoRA run's). */
+    public record State(MiniMindLM model, int epoch, int step, int savedWorldSize, long seed, int batchSize, byte[] optimizer, Map<?, ?> scaler,
+                        Map<String, HostTensor> adapters) {
         /** Restores the optimizer state onto the run's device (the archive holds CPU tensors). */
         public void loadOptimizer(AdamW opt, Precision precision) {
             if (optimizer == null) return;
@@ -112,9 +124,9 @@ public final class ResumeCheckpoint {
         }
         if (!(o instanceof Map<?, ?> root) || !(root.get("model") instanceof Map<?, ?> model))
             throw new UserError(path + ": not a resume checkpoint (no 'model' entry); delete it or pass --from_resume 0");
-        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>();
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(), adapters = new LinkedHashMap<>();
         ((Map<Object, Object>) model).forEach((k, v) -> {
-            if (v instanceof HostTensor h) sd.put(String.valueOf(k), h);
+            if (v instanceof HostTensor h) (String.valueOf(k).contains(".lora.") ? adapters : sd).put(String.valueOf(k), h);
         });
         if (root.get("config") instanceof Map<?, ?> saved) {
             List<String> differ = new ArrayList<>();
@@ -141,7 +153,7 @@ public final class ResumeCheckpoint {
         byte[] optBytes = null;
         if (root.get("optimizer") instanceof Map<?, ?> opt && opt.get("libtorch_adamw") instanceof HostTensor h) optBytes = h.toByteArray();
         Map<?, ?> scaler = root.get("scaler") instanceof Map<?, ?> sc ? sc : null;
-        return new State(m, epoch, step, saved, seed, batchSize, optBytes, scaler);
+        return new State(m, epoch, step, saved, seed, batchSize, optBytes, scaler, adapters);
     }
 
     private static boolean sameValue(Object a, Object b) {

@@ -34,6 +34,19 @@ abstract class TrainCommand implements Callable<Integer> {
     /** Settings when the user gave no data: the bundled demo; null when the stage has no demo. */
     Demo.Profile demoProfile() { return null; }
 
+    /** The model to train: the demo's, or the model flags'. */
+    ModelConfig modelConfig(StageDefaults s, Demo.Profile demo) {
+        return demo != null && !m.anyGiven() ? demo.model() : m.resolve();
+    }
+
+    /** The run's Trainer before it starts: LoRA attaches its adapters here. */
+    Trainer prepare(Trainer t, TrainOptions o) { return t; }
+
+    /** After a finished demo run: what it changed. */
+    void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainOptions o, Trainer t) {
+        demo.showComparison(out, config, o, t);
+    }
+
     TrainOptions options(StageDefaults s, Demo.Profile demo) {
         boolean dm = demo != null;
         return new TrainOptions(
@@ -76,7 +89,7 @@ abstract class TrainCommand implements Callable<Integer> {
             demo = demoProfile();
             if (demo == null) throw new UserError(s.dataPath() + ": no such file (pass --data_path FILE.jsonl)");
         }
-        ModelConfig config = demo != null && !m.anyGiven() ? demo.model() : m.resolve();
+        ModelConfig config = modelConfig(s, demo);
         TrainOptions o = options(s, demo);
         // before anything is written or launched: a bad --device/--dtype is the user's first error to see
         Precision precision = Precision.resolve(o.device(), o.dtype(), o.cpuAutocast(), DistributedFlags.localRank());
@@ -84,12 +97,12 @@ abstract class TrainCommand implements Callable<Integer> {
         if (d.launches()) return d.launch(spec, Math.max(1, Runtime.getRuntime().availableProcessors() / d.nprocPerNode));
         PrintStream out = System.out;
         try (Distributed dist = d.join(precision)) {
-            Trainer t = new Trainer(o, config, precision, out, dist);
+            Trainer t = prepare(new Trainer(o, config, precision, out, dist), o);
             Trainer.Result r = t.run();
             if (dist.isMain()) {
                 out.printf(Locale.ROOT, "done: %d steps in %s, last loss %.4f; weights %s%n", r.stepsRun(),
                         minimind4j.train.Progress.duration(r.seconds()), r.lastLoss(), r.weights());
-                if (demo != null && !r.interrupted()) demo.showComparison(out, config, o, t);
+                if (demo != null && !r.interrupted()) showDemo(demo, out, config, o, t);
             }
             return r.interrupted() ? 130 : 0;
         }
