@@ -47,7 +47,17 @@ public final class ResumeCheckpoint {
      */
     public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed, int batchSize,
                             Map<String, Object> scaler) {
-        LinkedHashMap<String, Object> root = contents(model, opt, epoch, step, worldSize, seed, batchSize, scaler);
+        save(path, model, opt, epoch, step, worldSize, seed, batchSize, scaler, Map.of());
+    }
+
+    /**
+     * {@code adapters}: LoRA tensors kept in the 'model' dict beside the base weights, under their ".lora." names, as
+     * MiniMind's lm_checkpoint stores a LoRA model's state dict; the optimizer then holds only their state, indexed in
+     * the adapters' order (the order of MiniMind's lora parameters: module by module, A then B).
+     */
+    public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed, int batchSize,
+                            Map<String, Object> scaler, Map<String, HostTensor> adapters) {
+        LinkedHashMap<String, Object> root = contents(model, opt, epoch, step, worldSize, seed, batchSize, scaler, adapters);
         try {
             Pth.write(path, root);
         } catch (IOException e) {
@@ -58,10 +68,22 @@ public final class ResumeCheckpoint {
     /** The dict {@link #save} writes. */
     public static LinkedHashMap<String, Object> contents(MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed,
                                                         int batchSize, Map<String, Object> scaler) {
+        return contents(model, opt, epoch, step, worldSize, seed, batchSize, scaler, Map.of());
+    }
+
+    static LinkedHashMap<String, Object> contents(MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed,
+                                                 int batchSize, Map<String, Object> scaler, Map<String, HostTensor> adapters) {
         LinkedHashMap<String, Object> root = new LinkedHashMap<>();
-        root.put("model", Weights.hostStateDict(model, DType.F32));
-        List<String> names = AdamWStateDict.namesOf(opt, model.namedParameters());
-        root.put("optimizer", AdamWStateDict.of(opt, names, MiniMindLM.pythonParameterOrder(model.config())));
+        LinkedHashMap<String, HostTensor> modelDict = Weights.hostStateDict(model, DType.F32);
+        modelDict.putAll(adapters);
+        root.put("model", modelDict);
+        if (adapters.isEmpty()) {
+            List<String> names = AdamWStateDict.namesOf(opt, model.namedParameters());
+            root.put("optimizer", AdamWStateDict.of(opt, names, MiniMindLM.pythonParameterOrder(model.config())));
+        } else {
+            List<String> names = new ArrayList<>(adapters.keySet());
+            root.put("optimizer", AdamWStateDict.of(opt, names, names));
+        }
         root.put("epoch", (long) epoch);
         root.put("step", (long) step);
         root.put("world_size", (long) worldSize);
@@ -74,17 +96,23 @@ public final class ResumeCheckpoint {
         return root;
     }
 
-    /** What a resume checkpoint restores. {@code optimizer}: PyTorch's state dict, or (older files) libtorch's archive bytes. */
+    /** What a resume checkpoint restores. {@code optimizer}: PyTorch's state dict, or (older files) libtorch's archive bytes;
+     *  {@code adapters}: the 'model' entries with ".lora." in their names (a LoRA run's). */
     public record State(Path file, MiniMindLM model, int epoch, int step, int savedWorldSize, long seed, int batchSize,
-                        Object optimizer, Map<?, ?> scaler) {
+                        Object optimizer, Map<?, ?> scaler, Map<String, HostTensor> adapters) {
         /** Restores the optimizer state onto the run's device. */
         public void loadOptimizer(AdamW opt, Precision precision) {
             if (optimizer instanceof byte[] archive) {
                 AdamWStateDict.loadLibtorchArchive(opt, archive, precision.device());
-            } else if (optimizer instanceof Map<?, ?> sd) {
+            } else if (optimizer instanceof Map<?, ?> sd && adapters.isEmpty()) {
                 ModelConfig c = model.config();
                 AdamWStateDict.load(opt, AdamWStateDict.namesOf(opt, model.namedParameters()), MiniMindLM.expectedShapes(c),
                         MiniMindLM.pythonParameterOrder(c), sd, file, precision.device());
+            } else if (optimizer instanceof Map<?, ?> sd) {
+                List<String> names = new ArrayList<>(adapters.keySet());
+                Map<String, long[]> shapes = new LinkedHashMap<>();
+                adapters.forEach((k, v) -> shapes.put(k, v.shape()));
+                AdamWStateDict.load(opt, names, shapes, names, sd, file, precision.device());
             }
         }
     }
@@ -103,9 +131,9 @@ public final class ResumeCheckpoint {
         }
         if (!(o instanceof Map<?, ?> root) || !(root.get("model") instanceof Map<?, ?> model))
             throw new UserError(path + ": not a resume checkpoint (no 'model' entry); delete it or pass --from_resume 0");
-        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>();
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(), adapters = new LinkedHashMap<>();
         ((Map<Object, Object>) model).forEach((k, v) -> {
-            if (v instanceof HostTensor h) sd.put(String.valueOf(k), h);
+            if (v instanceof HostTensor h) (String.valueOf(k).contains(".lora.") ? adapters : sd).put(String.valueOf(k), h);
         });
         if (root.get("config") instanceof Map<?, ?> saved) {
             List<String> differ = new ArrayList<>();
@@ -135,7 +163,7 @@ public final class ResumeCheckpoint {
         else throw new UserError(path + ": the resume checkpoint has no optimizer state (" + (root.containsKey("optimizer") ? "an unknown layout" : "no 'optimizer' entry")
                     + "); resuming would restart AdamW's moments: pass --from_resume 0 and --from_weight to start from its weights instead");
         Map<?, ?> scaler = root.get("scaler") instanceof Map<?, ?> sc ? sc : null;
-        return new State(path, m, epoch, step, saved, seed, batchSize, optimizer, scaler);
+        return new State(path, m, epoch, step, saved, seed, batchSize, optimizer, scaler, adapters);
     }
 
     private static boolean sameValue(Object a, Object b) {

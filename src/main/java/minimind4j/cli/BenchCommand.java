@@ -254,7 +254,7 @@ public final class BenchCommand implements Callable<Integer> {
                     l.total().backward();
                     sync();
                     long t3 = System.nanoTime();
-                    dist.averageGradients(m);
+                    dist.averageGradients(m.parameters());
                     sync();
                     long t3b = System.nanoTime();
                     torch.clip_grad_norm_(m.parameters(), 1.0);

@@ -94,7 +94,7 @@ final class Demo {
                 return;
             }
             try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizer);
-                 MiniMindLM before = Weights.load(t.weightPath(o.fromWeight()), config, true, null);
+                 MiniMindLM before = Weights.load(t.fromWeightPath(), config, true, null);
                  MiniMindLM after = Weights.load(t.weightPath(o.saveWeight()), config, true, null)) {
                 Generator g0 = new Generator(before), g1 = new Generator(after);
                 out.println();
@@ -112,6 +112,13 @@ final class Demo {
                 out.println("Chat with it: " + command() + " chat --save_dir " + o.saveDir() + " --weight " + o.saveWeight() + " --hidden_size " + config.hiddenSize() + " --tokenizer_path " + tokenizer);
             }
         }
+    }
+
+    /** LoRA on the bundled pretrained model with the SFT conversations: adapters need a larger step than full SFT. */
+    static Profile lora() {
+        Path d = dir();
+        return new Profile(MODEL, home().resolve("out").resolve("demo"), d.resolve("sft.jsonl"), d.resolve("sft_eval.jsonl"),
+                d.resolve("tokenizer"), d.resolve("prompts.txt"), 2, 16, 5e-3, 128, 20, 100);
     }
 
     static Profile sft() {

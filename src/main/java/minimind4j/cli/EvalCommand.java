@@ -29,6 +29,8 @@ import java.util.concurrent.Callable;
 public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--weight", required = true, description = "A .pth or .safetensors weight file, or a directory from minimind export")
     Path weight;
+    @Option(names = "--lora", description = "Apply a LoRA adapter: MiniMind's {lora_name}_{hidden}.pth (minimind lora) or a PEFT directory")
+    Path lora;
     @Option(names = "--data", required = true, description = "JSONL: conversations (SFT) or {\"text\": ...} lines (pretrain)")
     Path data;
     @Option(names = {"--tokenizer_path", "--tokenizer-path"}, defaultValue = "model", description = "Tokenizer directory (default: model)")
@@ -63,7 +65,7 @@ public final class EvalCommand implements Callable<Integer> {
         long tokens = 0;
         int samples;
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath);
-             MiniMindLM model = Weights.load(weight, c, strict.strict(), System.err).to(precision);
+             MiniMindLM model = WeightFiles.withLora(Weights.load(weight, c, strict.strict(), System.err).to(precision), lora);
              TokenDataset ds = open(st, tok)) {
             samples = ds.size();
             Evaluation.Total t = Evaluation.run(model, ds, batchSize, 0, precision);
@@ -72,6 +74,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         double loss = tokens == 0 ? Double.NaN : sum / tokens;
         double secs = (System.nanoTime() - start) / 1e9;
+        String weight = lora != null ? this.weight + " + " + lora : this.weight.toString();
         if (json) System.out.printf(Locale.ROOT, "{\"weight\": \"%s\", \"data\": \"%s\", \"stage\": \"%s\", \"loss\": %.6f, \"perplexity\": %.4f, \"samples\": %d, \"supervised_tokens\": %d, \"seconds\": %.2f}%n",
                 weight, data, st, loss, Math.exp(loss), samples, tokens, secs);
         else System.out.printf(Locale.ROOT, "%s on %s (%s): loss %.4f, perplexity %.2f over %d supervised tokens in %d samples (%.1fs)%n",

@@ -41,6 +41,19 @@ abstract class TrainCommand implements Callable<Integer> {
     /** Settings when the user gave no data: the bundled demo; null when the stage has no demo. */
     Demo.Profile demoProfile() { return null; }
 
+    /** The model to train: the demo's, or the model flags'. */
+    ModelConfig modelConfig(StageDefaults s, Demo.Profile demo) {
+        return demo != null && !m.anyGiven() ? demo.model() : m.resolve();
+    }
+
+    /** The run's Trainer before it starts: LoRA attaches its adapters here. */
+    Trainer prepare(Trainer t, TrainOptions o) { return t; }
+
+    /** After a finished demo run: what it changed. */
+    void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainOptions o, Trainer t) {
+        demo.showComparison(out, config, o, t);
+    }
+
     TrainOptions options(StageDefaults s, Demo.Profile demo) {
         boolean dm = demo != null;
         return new TrainOptions(
@@ -85,7 +98,7 @@ abstract class TrainCommand implements Callable<Integer> {
             demo = demoProfile();
             if (demo == null) throw new UserError(s.dataPath() + ": no such file (pass --data_path FILE.jsonl)");
         }
-        ModelConfig config = demo != null && !m.anyGiven() ? demo.model() : m.resolve();
+        ModelConfig config = modelConfig(s, demo);
         // before anything is written or launched: a bad --device/--dtype is the user's first error to see
         Precision precision = Precision.resolve(f.device, TrainFlags.or(f.dtype, "auto"), f.cpuAutocast, DistributedFlags.localRank());
         if (!precision.cuda() && Precision.isAuto(TrainFlags.or(f.dtype, "auto")) && !f.cpuAutocast) {
@@ -103,7 +116,7 @@ abstract class TrainCommand implements Callable<Integer> {
                 f.numThreads = DistributedFlags.threadsPerRank(dist, f.numThreads, out);
                 o = options(s, demo);
             }
-            Trainer t = new Trainer(o, config, precision, out, dist);
+            Trainer t = prepare(new Trainer(o, config, precision, out, dist), o);
             Trainer.Result r = t.run();
             if (!r.interrupted() && r.stepsRun() > 0 && r.skippedSteps() == r.stepsRun())
                 throw new UserError("all " + r.stepsRun() + " steps were skipped (NaN/inf loss or gradient): nothing was learned;"
@@ -113,7 +126,7 @@ abstract class TrainCommand implements Callable<Integer> {
                         minimind4j.train.Progress.duration(r.seconds()), r.lastLoss(),
                         r.skippedSteps() == 0 ? "" : String.format(Locale.ROOT, ", %d of %d steps skipped (NaN/inf loss or gradient)", r.skippedSteps(), r.stepsRun()),
                         r.weights());
-                if (demo != null && !r.interrupted()) demo.showComparison(out, config, o, t);
+                if (demo != null && !r.interrupted()) showDemo(demo, out, config, o, t);
             }
             return r.exitCode();
         }

@@ -31,12 +31,23 @@ final class WeightFiles {
             description = "Intra-op threads (default: 1; token-by-token decoding is ~3x slower with 2 on a 2-core machine)")
     int numThreads;
 
+    @Option(names = "--lora", description = "Apply a LoRA adapter at load time: MiniMind's {lora_name}_{hidden}.pth (minimind lora) or a PEFT directory")
+    Path lora;
+
     @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
 
-    /** The model moved to --device; decoding computes in fp32 (the weights are small, the steps tiny). */
+    /** The model moved to --device, with the --lora adapter attached; decoding computes in fp32 (the weights are small, the steps tiny). */
     MiniMindLM onDevice(MiniMindLM m) {
-        return m.to(Precision.resolve(device, "float32", false, -1));
+        m.to(Precision.resolve(device, "float32", false, -1));
+        return withLora(m, lora);
+    }
+
+    /** {@code m} with the adapter at {@code lora} attached (null: as it is). The adapter lives as long as the process. */
+    static MiniMindLM withLora(MiniMindLM m, Path lora) {
+        if (lora == null) return m;
+        minimind4j.lora.LoraFiles.read(lora, m.config(), m.anyParameter().device()).attach(m);
+        return m;
     }
 
     /** Applies the thread setting; decoding runs many tiny ops, where thread hand-offs cost more than they give. */

@@ -32,6 +32,8 @@ public final class MiniMindLM implements AutoCloseable {
     private Tensor ropeCos;
     private Tensor ropeSin;
     private boolean training = true;
+    /** Additions to Linear outputs (LoRA, see minimind4j.lora); null for the plain model. */
+    private LinearAdapters adapters;
 
     private MiniMindLM(ModelConfig config, LinkedHashMap<String, Tensor> params) {
         this.config = config;
@@ -72,6 +74,28 @@ public final class MiniMindLM implements AutoCloseable {
     public void train(boolean on) { this.training = on; }
 
     public boolean training() { return training; }
+
+    /**
+     * Something added to Linear layers' outputs, y = x W^T + delta(x), by module name as PyTorch's named_modules spells
+     * it ({@code model.layers.0.self_attn.q_proj}). The base weights stay as they are; LoRA (minimind4j.lora) is the
+     * one implementation.
+     */
+    public interface LinearAdapters {
+        /** The addition to {@code module}'s output for input {@code x}, or null when that module has none. */
+        Tensor delta(String module, Tensor x, boolean training);
+    }
+
+    /** Attaches adapters to every forward pass from now on (null detaches them). */
+    public void adapt(LinearAdapters a) { this.adapters = a; }
+
+    public LinearAdapters adapters() { return adapters; }
+
+    /** {@code y} plus the module's adapter output, if it has one. */
+    private Tensor adapted(String module, Tensor x, Tensor y) {
+        if (adapters == null) return y;
+        Tensor d = adapters.delta(module, x, training);
+        return d == null ? y : y.add(d);
+    }
 
     // ------------------------------------------------------------------------------------------------ parameters
 
@@ -290,9 +314,10 @@ public final class MiniMindLM implements AutoCloseable {
             String pre = "model.layers." + l + ".";
             Tensor a = rmsNorm(x, p(pre + "input_layernorm.weight"), config.rmsNormEps());
             Tensor qkv = project(a, p(pre + "self_attn.q_proj.weight"), p(pre + "self_attn.k_proj.weight"), p(pre + "self_attn.v_proj.weight"));
-            Tensor q = qkv.narrow(-1, 0, (long) h * d).view(b, t, h, d);
-            Tensor k = qkv.narrow(-1, (long) h * d, (long) kv * d).view(b, t, kv, d);
-            Tensor v = qkv.narrow(-1, (long) (h + kv) * d, (long) kv * d).view(b, t, kv, d);
+            String attn = pre + "self_attn.";
+            Tensor q = adapted(attn + "q_proj", a, qkv.narrow(-1, 0, (long) h * d)).view(b, t, h, d);
+            Tensor k = adapted(attn + "k_proj", a, qkv.narrow(-1, (long) h * d, (long) kv * d)).view(b, t, kv, d);
+            Tensor v = adapted(attn + "v_proj", a, qkv.narrow(-1, (long) (h + kv) * d, (long) kv * d)).view(b, t, kv, d);
             if (config.qkNorm()) {
                 q = rmsNorm(q, p(pre + "self_attn.q_norm.weight"), config.rmsNormEps());
                 k = rmsNorm(k, p(pre + "self_attn.k_norm.weight"), config.rmsNormEps());
@@ -317,7 +342,7 @@ public final class MiniMindLM implements AutoCloseable {
             else if (past > 0 && t > 1) o = Torch.attention(q, k, v, offsetCausalMask(q, t, past));
             else o = Torch.attention(q, k, v, t > 1);
             o = o.transpose(1, 2).reshape(b, t, (long) h * d);
-            x = x.add(Torch.linear(o, p(pre + "self_attn.o_proj.weight")));
+            x = x.add(adapted(attn + "o_proj", o, Torch.linear(o, p(pre + "self_attn.o_proj.weight"))));
             Tensor m = rmsNorm(x, p(pre + "post_attention_layernorm.weight"), config.rmsNormEps());
             if (config.useMoe()) {
                 Tensor[] ya = moe(m, pre + "mlp.");
@@ -357,8 +382,10 @@ public final class MiniMindLM implements AutoCloseable {
     private Tensor feedForward(Tensor x, String pre) {
         Tensor gateUp = project(x, p(pre + "gate_proj.weight"), p(pre + "up_proj.weight"));
         long inter = gateUp.size(-1) / 2;
-        Tensor act = torch.silu(gateUp.narrow(-1, 0, inter)).mul(gateUp.narrow(-1, inter, inter));
-        return Torch.linear(act, p(pre + "down_proj.weight"));
+        Tensor gate = adapted(pre + "gate_proj", x, gateUp.narrow(-1, 0, inter));
+        Tensor up = adapted(pre + "up_proj", x, gateUp.narrow(-1, inter, inter));
+        Tensor act = torch.silu(gate).mul(up);
+        return adapted(pre + "down_proj", act, Torch.linear(act, p(pre + "down_proj.weight")));
     }
 
     /**

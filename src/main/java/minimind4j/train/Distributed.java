@@ -1,6 +1,7 @@
 package minimind4j.train;
 
 import minimind4j.model.MiniMindLM;
+import org.bytedeco.pytorch.TensorVector;
 
 /**
  * What the training loop needs from data parallelism. The single-process run is the trivial case; a multi-process
@@ -16,8 +17,8 @@ public interface Distributed extends AutoCloseable {
     /** Makes every rank start from rank 0's weights. */
     void broadcastParameters(MiniMindLM model);
 
-    /** Averages the gradients of all ranks before the optimizer step. */
-    void averageGradients(MiniMindLM model);
+    /** Averages the gradients of the trained tensors (the model's parameters, or only its adapters) across ranks before the optimizer step. */
+    void averageGradients(TensorVector trainable);
 
     void barrier();
 
@@ -42,7 +43,7 @@ public interface Distributed extends AutoCloseable {
             public int rank() { return 0; }
             public int worldSize() { return 1; }
             public void broadcastParameters(MiniMindLM model) {}
-            public void averageGradients(MiniMindLM model) {}
+            public void averageGradients(TensorVector trainable) {}
             public void barrier() {}
             public boolean any(boolean flag) { return flag; }
             public double[] sum(double[] values) { return values.clone(); }

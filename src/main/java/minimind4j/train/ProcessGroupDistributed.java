@@ -176,11 +176,12 @@ public final class ProcessGroupDistributed implements Distributed {
     }
 
     @Override
-    public void averageGradients(MiniMindLM model) {
+    public void averageGradients(TensorVector trainable) {
         long t0 = System.nanoTime();
         try (PointerScope s = Torch.scope()) {
             List<Tensor> grads = new ArrayList<>();
-            for (Tensor p : model.namedParameters().values()) {
+            for (long i = 0; i < trainable.size(); i++) {
+                Tensor p = trainable.get(i);
                 Tensor g = p.grad();
                 if (!g.defined()) {
                     // a parameter without a gradient this step (an unused MoE expert) still takes part, as zeros

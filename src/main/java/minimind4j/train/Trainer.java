@@ -54,6 +54,8 @@ public final class Trainer {
     private final PrintStream out;
     private final Distributed dist;
     private volatile boolean stopRequested;
+    /** What the run trains instead of the whole model (LoRA); null: the whole model. */
+    private Adaptation adaptation;
 
     public Trainer(TrainOptions o, ModelConfig config, Precision precision, PrintStream out, Distributed dist) {
         this.o = o;
@@ -61,6 +63,18 @@ public final class Trainer {
         this.precision = precision;
         this.out = out;
         this.dist = dist;
+    }
+
+    /** Trains {@code a}'s tensors on a frozen model and saves its weights instead of the model's. */
+    public Trainer adapt(Adaptation a) {
+        this.adaptation = a;
+        return this;
+    }
+
+    /** The file --from_weight names: a path as given (ends in .pth/.safetensors), else {save_dir}/{from_weight}_{hidden}.pth. */
+    public Path fromWeightPath() {
+        String w = o.fromWeight();
+        return w.endsWith(".pth") || w.endsWith(".safetensors") ? Path.of(w) : weightPath(w);
     }
 
     /** Asks the loop to save a resume checkpoint and return after the current step (Ctrl-C does this). */
@@ -149,7 +163,7 @@ public final class Trainer {
             if (o.fromWeight().equals("none")) {
                 model = MiniMindLM.init(config, o.seed());
             } else {
-                Path w = weightPath(o.fromWeight());
+                Path w = fromWeightPath();
                 if (!Files.exists(w))
                     throw new UserError(w + ": no such weight file (train the earlier stage first, or pass --from_weight none / another --save_dir)");
                 model = Weights.load(w, config, o.strictLoad(), dist.isMain() ? out : null);
@@ -160,7 +174,14 @@ public final class Trainer {
         log(String.format(Locale.ROOT, "model: %.3fM parameters, hidden %d, layers %d, heads %d/%d, vocab %d%s; data: %d samples from %s; %s",
                 model.parameterCount() / 1e6, config.hiddenSize(), config.numHiddenLayers(), config.numAttentionHeads(),
                 config.numKeyValueHeads(), config.vocabSize(), config.useMoe() ? ", MoE" : "", data.size(), o.dataPath(), precision.describe()));
-        TensorVector params = model.parameters();
+        if (adaptation == null && resumed != null && !resumed.adapters().isEmpty())
+            throw new UserError(resumeFile + ": written by minimind lora (it holds adapters); resume it with minimind lora, or pass --from_resume 0");
+        TensorVector params = adaptation == null ? model.parameters() : adaptation.attach(model, resumed == null ? null : resumed.adapters());
+        if (adaptation != null) {
+            long trainable = 0;
+            for (long i = 0; i < params.size(); i++) trainable += params.get(i).numel();
+            log(String.format(Locale.ROOT, "training %.3fM parameters (%.2f%% of the model); base weights frozen", trainable / 1e6, 100.0 * trainable / model.parameterCount()));
+        }
         AdamW opt = Torch.adamW(params, o.learningRate(), 0.9, 0.999, 1e-8, 0.01);
         GradScaler scaler = new GradScaler(precision.gradScaler());
         if (resumed != null) {
@@ -372,7 +393,7 @@ public final class Trainer {
      * GradScaler makes before it skips a step.
      */
     private void optimizerStep(MiniMindLM model, AdamW opt, TensorVector params, GradScaler scaler, int epoch, int step) {
-        dist.averageGradients(model);
+        dist.averageGradients(params);
         if (gradientDump != null && dist.isMain()) gradientDump.write(model);
         scaler.unscale(params);
         double norm = torch.clip_grad_norm_(params, o.gradClip());
@@ -396,8 +417,11 @@ public final class Trainer {
     private Path save(MiniMindLM model, AdamW opt, GradScaler scaler, int epoch, int step) {
         Path w = weightPath(o.saveWeight());
         if (dist.isMain()) {
-            Weights.saveHalf(w, model);  // checks the float16 values it writes: a diverged model stops here, files untouched
-            ResumeCheckpoint.save(resumePath(), model, opt, epoch, step, dist.worldSize(), o.seed(), o.batchSize(), scaler.stateDict());
+            // both check the float16 values they write: a diverged model stops here, files untouched
+            if (adaptation == null) Weights.saveHalf(w, model);
+            else adaptation.saveWeights(w);
+            ResumeCheckpoint.save(resumePath(), model, opt, epoch, step, dist.worldSize(), o.seed(), o.batchSize(), scaler.stateDict(),
+                    adaptation == null ? java.util.Map.of() : adaptation.resumeState());
         }
         dist.barrier();
         return w;

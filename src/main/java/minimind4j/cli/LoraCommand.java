@@ -1,0 +1,120 @@
+package minimind4j.cli;
+
+import minimind4j.checkpoint.Weights;
+import minimind4j.generate.Generator;
+import minimind4j.generate.Sampling;
+import minimind4j.lora.LoraAdapters;
+import minimind4j.lora.LoraConfig;
+import minimind4j.lora.LoraFiles;
+import minimind4j.lora.LoraTargets;
+import minimind4j.lora.LoraTraining;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import minimind4j.tokenizer.MiniMindTokenizer;
+import minimind4j.train.TrainOptions;
+import minimind4j.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+@Command(name = "lora", mixinStandardHelpOptions = true, sortOptions = false, subcommands = LoraMergeCommand.class,
+        description = {"LoRA fine-tuning, as MiniMind's trainer/train_lora.py: low-rank adapters on a frozen model, trained on SFT data.",
+                "Starts from {save_dir}/{from_weight}_{hidden}.pth (default out/full_sft_512.pth; --from_weight also takes a file path)",
+                "and saves only the adapters, as MiniMind's {save_dir}/{lora_name}_{hidden}.pth (model_lora.py's key names, loadable by its load_lora);",
+                "--peft_dir also writes PEFT's adapter_model.safetensors + adapter_config.json. `minimind lora merge` folds an adapter into full weights;",
+                "chat, serve and eval take --lora FILE. With no --data_path and no dataset/lora_medical.jsonl, runs on the bundled demo."})
+public final class LoraCommand extends TrainCommand {
+    @Option(names = {"--lora_name", "--lora-name"}, description = "Adapter name: saves {save_dir}/{lora_name}_{hidden}[_moe].pth (default: lora_medical)")
+    String loraName;
+    @Option(names = {"--lora_rank", "--lora-rank"}, defaultValue = "16", description = "Rank r of A [r, in] and B [out, r] (default: 16, MiniMind's)")
+    int rank;
+    @Option(names = {"--lora_alpha", "--lora-alpha"}, description = "The update is scaled by alpha / r (default: r, i.e. scale 1 as MiniMind's LoRA, which has no alpha)")
+    Double alpha;
+    @Option(names = {"--lora_dropout", "--lora-dropout"}, defaultValue = "0", description = "Dropout on the adapters' input while training (default: 0)")
+    double dropout;
+    @Option(names = {"--lora_target", "--lora-target"}, defaultValue = LoraTargets.SQUARE,
+            description = "Layers to adapt: square (MiniMind's choice: Linear layers with in = out, q_proj and o_proj here), all-linear, or a comma list of "
+                    + "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj (default: square)")
+    String target;
+    @Option(names = {"--peft_dir", "--peft-dir"}, description = "Also write the adapter in PEFT's layout to this directory at every save")
+    Path peftDir;
+    @Option(names = {"--peft_base_model", "--peft-base-model"}, description = "adapter_config.json's base_model_name_or_path (default: the --from_weight file; pass your `minimind export` directory)")
+    String peftBaseModel;
+
+    private LoraTraining training;
+
+    @Override
+    StageDefaults defaults() {
+        // train_lora.py: epochs 10, batch 32, lr 1e-4, accumulation 1, max_seq_len 340, SFT data, from full_sft
+        return new StageDefaults("sft", loraName != null ? loraName : "lora_medical", 10, 32, 1e-4, 1, 340, "dataset/lora_medical.jsonl", "full_sft");
+    }
+
+    @Override
+    Demo.Profile demoProfile() { return Demo.lora(); }
+
+    @Override
+    TrainOptions options(StageDefaults s, Demo.Profile demo) {
+        // the demo adapts the bundled pretrained model; train_lora.py logs every 10 steps
+        StageDefaults d = new StageDefaults(s.stage(), s.saveWeight(), s.epochs(), s.batchSize(), s.learningRate(), s.accumulationSteps(),
+                s.maxSeqLen(), s.dataPath(), demo != null ? "pretrain" : s.fromWeight());
+        if (f.logInterval == null && demo == null) f.logInterval = 10;
+        return super.options(d, demo);
+    }
+
+    @Override
+    ModelConfig modelConfig(StageDefaults s, Demo.Profile demo) {
+        String from = f.fromWeight;
+        // a base given as a file path: its shapes say what model it is, unless model flags say otherwise
+        if (demo == null && !m.anyGiven() && from != null && (from.endsWith(".pth") || from.endsWith(".safetensors")) && Files.isRegularFile(Path.of(from))) {
+            var sd = Weights.read(Path.of(from));
+            return Weights.inferConfig(sd, Weights.headsBeside(Path.of(from), 8));
+        }
+        return super.modelConfig(s, demo);
+    }
+
+    @Override
+    Trainer prepare(Trainer t, TrainOptions o) {
+        LoraConfig cfg = new LoraConfig(rank, alpha != null ? alpha : rank, dropout, LoraTargets.parse(target));
+        if (o.fromWeight().equals("none")) throw new UserError("--from_weight none: LoRA adapts a trained model; pass --from_weight NAME or a file path");
+        String base = peftBaseModel != null ? peftBaseModel : t.fromWeightPath().toString();
+        training = new LoraTraining(cfg, o.seed(), peftDir, base);
+        return t.adapt(training);
+    }
+
+    @Override
+    void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainOptions o, Trainer t) {
+        List<String> questions;
+        try {
+            questions = Files.readAllLines(demo.prompts()).stream().map(String::strip).filter(q -> !q.isEmpty()).toList();
+        } catch (IOException e) {
+            return;
+        }
+        Path adapter = t.weightPath(o.saveWeight());
+        try (MiniMindTokenizer tok = MiniMindTokenizer.load(demo.tokenizer());
+             MiniMindLM base = Weights.load(t.fromWeightPath(), config, true, null);
+             MiniMindLM tuned = Weights.load(t.fromWeightPath(), config, true, null);
+             LoraAdapters a = LoraFiles.read(adapter, config, null)) {
+            a.attach(tuned);
+            tuned.train(false);
+            Generator g0 = new Generator(base), g1 = new Generator(tuned);
+            out.println();
+            out.println("Held-out questions, greedy: the pretrained base, then the same base with the LoRA adapter (" + adapter + ").");
+            for (String q : questions) {
+                int[] chat = tok.encode(tok.applyChatTemplate(List.of(Map.of("role", "user", "content", q)), null, true, Map.of()));
+                String before = tok.decode(g0.generate(chat, 64, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true);
+                String after = tok.decode(g1.generate(chat, 64, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true);
+                out.println("Q: " + q);
+                out.println("  base: " + before.strip().replace("\n", " "));
+                out.println("  lora: " + after.strip().replace("\n", " "));
+            }
+            out.println();
+            out.println("Chat with it: ./minimind chat --weight " + t.fromWeightPath() + " --lora " + adapter + " --tokenizer_path " + demo.tokenizer());
+        }
+    }
+}
