@@ -32,5 +32,13 @@ public record TrainOptions(
         int evalInterval,
         int maxNanSteps,
         long seed,
-        long maxSteps) {
+        long maxSteps,
+        java.util.List<Path> dataPaths,                    // every --data_path (files, directories, globs); dataPath is the first
+        minimind4j.data.formats.DataFormat dataFormat,     // --data_format
+        minimind4j.data.Truncation truncation) {           // --truncation
+    /** SFT sample settings of this run; for a held-out set, without random augmentation so evals compare. */
+    public minimind4j.data.SftDataset.Options sftOptions(boolean forEval) {
+        return new minimind4j.data.SftDataset.Options(maxSeqLen, forEval ? 0 : addSystemRatio, forEval ? 1 : emptyThinkRatio,
+                seed, dataFormat, truncation);
+    }
 }

@@ -96,7 +96,7 @@ class JsonlIndexTest {
         try (JsonlIndex idx = SftDataset.index(p, false)) {
             assertEquals(2, idx.size());
             assertEquals(4, idx.totalLines());
-            assertEquals(List.of(new JsonlIndex.BadLine(2, idx.firstBad().get(0).reason()), new JsonlIndex.BadLine(3, "empty line")), idx.firstBad());
+            assertEquals(List.of(new JsonlIndex.BadLine(p + ":2", 2, idx.firstBad().get(0).reason()), new JsonlIndex.BadLine(p + ":3", 3, "empty line")), idx.firstBad());
             // the stored lines are exactly the checked text: no \r, the unterminated last line whole
             assertEquals(GOOD, idx.line(0));
             assertEquals(GOOD.replace("你好！", "再见"), idx.line(1));
@@ -132,7 +132,7 @@ class JsonlIndexTest {
         try (JsonlIndex idx = SftDataset.index(p, false)) {
             assertEquals(1, idx.size());
             assertEquals(GOOD, idx.line(0));
-            assertEquals(new JsonlIndex.BadLine(2, "not valid UTF-8 text (save the file as UTF-8)"), idx.firstBad().get(0));
+            assertEquals(new JsonlIndex.BadLine(p + ":2", 2, "not valid UTF-8 text (save the file as UTF-8)"), idx.firstBad().get(0));
         }
     }
 
