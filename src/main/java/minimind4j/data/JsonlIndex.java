@@ -50,7 +50,7 @@ public final class JsonlIndex implements AutoCloseable {
 
     /** The kind of a reason: "message 3 has no content" and "message 1 has no content" are one kind. */
     public static String kindOf(String reason) {
-        return reason.replaceAll("\\s*\\(.*$", "").replaceAll("\\d+", "N").replaceAll("\"[^\"]*\"", "\"…\"").trim();
+        return reason.replaceAll("\\s*\\(.*$", "").replaceAll("\\d+", "N").trim();
     }
 
     /** Thrown by a check for a record that makes the whole input unusable (data of another kind). */
