@@ -73,7 +73,9 @@ public final class DataFiles {
         Path root = relative ? Path.of(".") : base;
         if (Files.isDirectory(root)) {
             try (Stream<Path> s = Files.walk(root, full.getNameCount() - depth)) {
+                // as the shell's *: hidden files only when the pattern names them
                 s.filter(Files::isRegularFile)
+                        .filter(f -> !f.getFileName().toString().startsWith(".") || full.getFileName().toString().startsWith("."))
                         .map(f -> relative ? root.relativize(f) : f)
                         .filter(m::matches).sorted().forEach(out::add);
             } catch (IOException e) {
