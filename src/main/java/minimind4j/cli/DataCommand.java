@@ -2,7 +2,11 @@ package minimind4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import minimind4j.data.DataFiles;
 import minimind4j.data.JsonlIndex;
+import minimind4j.data.Measurement;
+import minimind4j.data.Truncation;
+import minimind4j.data.formats.DataFormat;
 import minimind4j.data.LossMask;
 import minimind4j.data.PretrainDataset;
 import minimind4j.data.Sample;
@@ -34,8 +38,13 @@ public final class DataCommand {
 
     /** Options both subcommands take. */
     static class Common {
-        @Option(names = {"--data", "--data_path", "--data-path"}, required = true, description = "JSONL data file")
-        Path data;
+        @Option(names = {"--data", "--data_path", "--data-path"}, required = true, arity = "1..*", paramLabel = "PATH",
+                description = ".jsonl, .json (array or one object per line), .jsonl.gz/.json.gz, a directory of them or a quoted glob; several may be given")
+        List<Path> data;
+        @Option(names = {"--data_format", "--data-format"}, description = "SFT: auto, minimind, openai, sharegpt, alpaca or prompt_completion (default: auto)")
+        String dataFormat;
+        @Option(names = "--truncation", description = "SFT samples longer than --max_seq_len: truncate, drop or error, as sft would (default: truncate)")
+        String truncation;
         @Option(names = {"--tokenizer_path", "--tokenizer-path"}, defaultValue = "model", description = "Tokenizer directory (default: model)")
         Path tokenizerPath;
         @Option(names = {"--max_seq_len", "--max-seq-len"}, defaultValue = "340", description = "Truncation length (default: 340)")
@@ -56,19 +65,34 @@ public final class DataCommand {
         TokenDataset open(MiniMindTokenizer tok, PrintStream err) throws Exception {
             if (maxSeqLen < 2) throw new UserError("--max_seq_len " + maxSeqLen + ": must be at least 2");
             if (epoch < 1) throw new UserError("--epoch " + epoch + ": epochs count from 1");
-            String st = stage != null ? stage : EvalCommand.detectStage(data);
-            if (!st.equals("sft") && !st.equals("pretrain")) throw new UserError("--stage " + st + ": expected sft or pretrain");
-            JsonlIndex idx = st.equals("pretrain") ? PretrainDataset.index(data, strictData) : SftDataset.index(data, strictData);
-            if (idx.skipSummary() != null) err.println(idx.skipSummary());
+            String st = stage();
+            DataFormat format = DataFormat.fromFlag(dataFormat);
+            Truncation.fromFlag(truncation); // a bad value is the first error, before any reading
+            JsonlIndex idx = st.equals("pretrain") ? PretrainDataset.index(data, strictData) : SftDataset.index(data, strictData, format);
+            if (idx.skipSummary() != null && !quietSkips()) err.println(idx.skipSummary());
             return st.equals("pretrain") ? new PretrainDataset(idx, tok, maxSeqLen)
-                    : new SftDataset(idx, tok, maxSeqLen, addSystemRatio, emptyThinkRatio, seed);
+                    : new SftDataset(idx, tok, new SftDataset.Options(maxSeqLen, addSystemRatio, emptyThinkRatio, seed, format, Truncation.fromFlag(truncation)));
+        }
+
+        String stage() {
+            String st = stage != null ? stage : DataFiles.detectStage(data);
+            if (!st.equals("sft") && !st.equals("pretrain")) throw new UserError("--stage " + st + ": expected sft or pretrain");
+            return st;
+        }
+
+        /** Whether the skipped records are reported elsewhere (check's own report) rather than on stderr. */
+        boolean quietSkips() { return false; }
+
+        String dataName() {
+            return data.size() == 1 ? data.get(0).toString() : String.join(" ", data.stream().map(Path::toString).toList());
         }
     }
 
     @Command(name = "render", mixinStandardHelpOptions = true,
             description = {"One JSON line per sample: {\"text\", \"input_ids\", \"labels\"}, the tensors training sees",
                     "(padded to max_seq_len as MiniMind's dataset returns them; --no_pad for the unpadded ones).",
-                    "--show prints the text instead, supervised tokens highlighted."})
+                    "--show prints the text instead with supervised tokens highlighted: green on a terminal, [[...]] when",
+                    "the output is a file or a pipe or NO_COLOR is set. Samples are shown as they are, before --truncation drops any."})
     static final class Render extends Common implements Callable<Integer> {
         @Option(names = "--out", description = "Write to this file (atomically) instead of stdout")
         Path out;
@@ -110,11 +134,12 @@ public final class DataCommand {
 
         private void write(Writer w, MiniMindTokenizer tok, TokenDataset ds) throws IOException {
             ObjectMapper json = new ObjectMapper();
+            boolean colour = out == null && System.console() != null && System.getenv("NO_COLOR") == null;
             int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
             for (int i = 0; i < n; i++) {
                 Sample s = ds.get(i, epoch - 1);
                 if (show) {
-                    w.write(highlight(tok, s, i));
+                    w.write(highlight(tok, s, i, colour));
                     continue;
                 }
                 int[] ids = s.ids(), labels = s.labels();
@@ -134,18 +159,22 @@ public final class DataCommand {
             }
         }
 
-        /** Supervised tokens in green, the rest dimmed; token boundaries kept by decoding token runs. */
-        static String highlight(MiniMindTokenizer tok, Sample s, int i) {
+        /**
+         * Supervised tokens in green and the rest dimmed ({@code colour}), or supervised spans between [[ and ]] in
+         * plain text; token boundaries kept by decoding token runs.
+         */
+        static String highlight(MiniMindTokenizer tok, Sample s, int i, boolean colour) {
             StringBuilder sb = new StringBuilder();
-            sb.append("\033[1m── sample ").append(i).append(" (").append(s.ids().length).append(" tokens, ")
-                    .append(s.supervised()).append(" supervised) ──\033[0m\n");
+            String header = "── sample " + i + " (" + s.ids().length + " tokens, " + s.supervised() + " supervised) ──";
+            sb.append(colour ? "\033[1m" + header + "\033[0m" : header).append('\n');
             int start = 0;
             while (start < s.ids().length) {
                 boolean sup = s.labels()[start] != LossMask.IGNORE;
                 int end = start;
                 while (end < s.ids().length && (s.labels()[end] != LossMask.IGNORE) == sup) end++;
                 String text = tok.decode(Arrays.copyOfRange(s.ids(), start, end), false);
-                sb.append(sup ? "\033[32m" : "\033[2m").append(text).append("\033[0m");
+                if (colour) sb.append(sup ? "\033[32m" : "\033[2m").append(text).append("\033[0m");
+                else sb.append(sup ? "[[" : "").append(text).append(sup ? "]]" : "");
                 start = end;
             }
             return sb.append("\n\n").toString();
@@ -153,59 +182,112 @@ public final class DataCommand {
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true,
-            description = {"Counts, token-length percentiles, truncation, supervised-token fraction and skipped lines of a data file.",
-                    "Every line is rendered and tokenized as training would, so a line training would stop at is reported here",
-                    "(all of them, with file:line; the exit code is then 1)."})
+            description = {"Checks a data set the way training reads it, on all cores: every record converted, rendered and",
+                    "tokenized. Reports skipped records by reason, samples over --max_seq_len, samples that lose every",
+                    "supervised token, template failures (the first few of each with file:line), token-length percentiles,",
+                    "supervised-token fraction and padding. Exit code 1 when any record is skipped, fails, would be dropped,",
+                    "or (with --truncation error) is too long; 0 when training would use every record."})
     static final class Check extends Common implements Callable<Integer> {
+        @Option(names = "--json", description = "Print the full report as one JSON object")
+        boolean json;
+
+        @Override
+        boolean quietSkips() { return true; }
+
+        /** Samples of one kind: how many, and where the first few are. */
+        private record Kind(String kind, int count, List<String> first) {}
+
         @Override
         public Integer call() throws Exception {
+            long start = System.nanoTime();
             try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath); TokenDataset ds = open(tok, System.err)) {
-                int total = ds.size(), n = 0;
+                Measurement m = Measurement.of(ds, epoch - 1, json ? null : System.err::println);
+                JsonlIndex idx = ds.index();
+                int total = m.size(), n = 0;
                 int[] lengths = new int[total];
                 long tokens = 0, supervised = 0;
-                int truncated = 0, lostAll = 0;
-                List<String> failures = new ArrayList<>();
+                List<String> failures = new ArrayList<>(), truncated = new ArrayList<>(), lostAll = new ArrayList<>();
+                int failed = 0, truncatedCount = 0, lostCount = 0;
                 for (int i = 0; i < total; i++) {
-                    Sample s;
-                    try {
-                        s = ds.get(i, epoch - 1);
-                    } catch (UserError e) {
-                        failures.add(e.getMessage());
+                    if (m.failure()[i] != null) {
+                        if (failed++ < JsonlIndex.REPORTED) failures.add(m.failure()[i]);
                         continue;
                     }
-                    lengths[n++] = s.fullLength();
-                    tokens += s.ids().length;
-                    int sup = s.supervised();
-                    supervised += sup;
-                    if (s.truncated()) {
-                        truncated++;
-                        if (sup == 0) lostAll++;
-                    }
-                    if (total > 20000 && i % 20000 == 0) System.err.printf("  %d/%d%n", i, total);
+                    lengths[n++] = m.fullLength()[i];
+                    tokens += m.length()[i];
+                    supervised += m.supervised()[i];
+                    if (m.truncated(i) && truncatedCount++ < JsonlIndex.REPORTED)
+                        truncated.add(idx.location(i) + ": " + m.fullLength()[i] + " tokens");
+                    if (m.lostAll(i) && lostCount++ < JsonlIndex.REPORTED) lostAll.add(idx.location(i));
                 }
-                if (n == 0) throw new UserError(data + ": no line could be rendered" + (failures.isEmpty() ? "" : "; first: " + failures.get(0)));
+                if (n == 0) throw new UserError(dataName() + ": no record could be rendered" + (failures.isEmpty() ? "" : "; first: " + failures.get(0)));
                 lengths = Arrays.copyOf(lengths, n);
                 int[] sorted = lengths.clone();
                 Arrays.sort(sorted);
-                JsonlIndex idx = ds.index();
                 long padded = (long) n * maxSeqLen;
-                System.out.printf(Locale.ROOT, "file: %s%n", data);
-                System.out.printf(Locale.ROOT, "samples: %d usable of %d lines (%d skipped)%n", n, idx.totalLines(), idx.skipped());
-                if (!failures.isEmpty()) {
-                    System.out.printf(Locale.ROOT, "lines that fail when rendered (training stops at the first of them): %d%n", failures.size());
-                    for (String f : failures.subList(0, Math.min(5, failures.size()))) System.out.println("  " + f);
-                    if (failures.size() > 5) System.out.printf(Locale.ROOT, "  ... and %d more%n", failures.size() - 5);
+                Truncation mode = Truncation.fromFlag(truncation);
+                List<Kind> skipped = new ArrayList<>();
+                for (JsonlIndex.BadKind k : idx.badKinds())
+                    skipped.add(new Kind(k.kind(), k.count(), k.first().stream().map(b -> b.where() + ": " + b.reason()).toList()));
+                double secs = (System.nanoTime() - start) / 1e9;
+                boolean bad = idx.skipped() > 0 || failed > 0 || lostCount > 0 || (mode == Truncation.ERROR && truncatedCount > 0);
+                if (json) {
+                    ObjectMapper om = new ObjectMapper();
+                    ObjectNode o = om.createObjectNode();
+                    o.set("files", om.valueToTree(idx.files().stream().map(Path::toString).toList()));
+                    o.put("stage", ds instanceof SftDataset ? "sft" : "pretrain");
+                    if (ds instanceof SftDataset sft) o.put("format", sft.options().format().flag());
+                    o.put("records", idx.totalLines());
+                    o.put("samples", n);
+                    o.put("max_seq_len", maxSeqLen);
+                    o.put("truncation", mode.flag());
+                    ObjectNode sk = o.putObject("skipped");
+                    sk.put("count", idx.skipped());
+                    sk.set("by_reason", om.valueToTree(skipped));
+                    o.set("template_failures", om.valueToTree(new Kind("the chat template fails", failed, failures)));
+                    o.set("truncated", om.valueToTree(new Kind("longer than max_seq_len", truncatedCount, truncated)));
+                    o.set("no_supervised_token", om.valueToTree(new Kind("no supervised token left (dropped by sft)", lostCount, lostAll)));
+                    ObjectNode len = o.putObject("tokens_per_sample");
+                    len.put("min", sorted[0]);
+                    for (int p : new int[]{10, 25, 50, 75, 90, 95, 99}) len.put("p" + p, pct(sorted, p));
+                    len.put("max", sorted[n - 1]);
+                    len.put("mean", Arrays.stream(lengths).average().orElse(0));
+                    o.put("tokens", tokens);
+                    o.put("supervised_tokens", supervised);
+                    o.put("pad_tokens_at_max_seq_len", padded - tokens);
+                    o.put("seconds", secs);
+                    o.put("records_per_second", idx.totalLines() / Math.max(1e-9, secs));
+                    o.put("ok", !bad);
+                    System.out.println(om.writeValueAsString(o));
+                    System.out.flush();
+                    return bad ? 1 : 0;
                 }
+                System.out.printf(Locale.ROOT, "data: %s%n", idx.name());
+                System.out.printf(Locale.ROOT, "samples: %d usable of %d records (%d skipped)%n", n, idx.totalLines(), idx.skipped());
+                for (Kind k : skipped) print("skipped: " + k.kind(), k.count(), k.first());
+                print("the chat template fails on (sft drops them)", failed, failures);
                 System.out.printf(Locale.ROOT, "tokens per sample (before truncation): min %d, p50 %d, p90 %d, p99 %d, max %d, mean %.1f%n",
                         sorted[0], pct(sorted, 50), pct(sorted, 90), pct(sorted, 99), sorted[n - 1], Arrays.stream(lengths).average().orElse(0));
                 System.out.printf(Locale.ROOT, "truncated at max_seq_len %d: %d (%.1f%%); of those, %d lose every supervised token%n",
-                        maxSeqLen, truncated, 100.0 * truncated / n, lostAll);
+                        maxSeqLen, truncatedCount, 100.0 * truncatedCount / n, lostCount);
+                print("longer than --max_seq_len " + maxSeqLen + (mode == Truncation.ERROR ? " (--truncation error: sft stops)"
+                        : mode == Truncation.DROP ? " (--truncation drop: sft leaves them out)" : " (truncated)"), truncatedCount, truncated);
+                print("no supervised token left at --max_seq_len " + maxSeqLen + " (sft drops them)", lostCount, lostAll);
                 System.out.printf(Locale.ROOT, "tokens after truncation: %d; supervised: %d (%.1f%%)%n", tokens, supervised, 100.0 * supervised / Math.max(1, tokens));
                 System.out.printf(Locale.ROOT, "padding to max_seq_len would add %d pad tokens (%.1f%% of a padded batch)%n",
                         padded - tokens, 100.0 * (padded - tokens) / padded);
                 System.out.flush();
-                return failures.isEmpty() ? 0 : 1;
+                System.err.printf(Locale.ROOT, "checked %d records in %.1fs (%.0f records/s on %d cores)%n", idx.totalLines(), secs,
+                        idx.totalLines() / Math.max(1e-9, secs), Runtime.getRuntime().availableProcessors());
+                return bad ? 1 : 0;
             }
+        }
+
+        private static void print(String what, int count, List<String> first) {
+            if (count == 0) return;
+            System.out.printf(Locale.ROOT, "%s: %d%n", what, count);
+            for (String f : first) System.out.println("  " + f);
+            if (count > first.size()) System.out.printf(Locale.ROOT, "  ... and %d more%n", count - first.size());
         }
 
         /** Nearest-rank percentile of an ascending array. */

@@ -93,15 +93,7 @@ public final class EvalCommand implements Callable<Integer> {
         return new SftDataset(idx, tok, maxSeqLen, 0.0, 1.0, 42);
     }
 
-    static String detectStage(Path data) throws Exception {
-        if (!Files.isRegularFile(data)) throw new UserError(data + ": no such file");
-        // decoded leniently: a line that is not UTF-8 is the index's to report, with its line number
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(data), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.isBlank()) continue;
-                return line.contains("\"text\"") && !line.contains("\"conversations\"") && !line.contains("\"messages\"") ? "pretrain" : "sft";
-            }
-        }
-        throw new UserError(data + ": the file is empty");
+    static String detectStage(Path data) {
+        return minimind4j.data.DataFiles.detectStage(java.util.List.of(data));
     }
 }

@@ -71,7 +71,7 @@ abstract class TrainCommand implements Callable<Integer> {
                 TrainFlags.or(f.logInterval, dm ? demo.logInterval() : 100),
                 TrainFlags.or(f.saveInterval, 1000),
                 TrainFlags.or(f.maxSeqLen, dm ? demo.maxSeqLen() : s.maxSeqLen()),
-                TrainFlags.or(f.dataPath, dm ? demo.data() : Path.of(s.dataPath())),
+                dataPaths(s, demo).get(0),
                 TrainFlags.or(f.fromWeight, s.fromWeight()),
                 TrainFlags.or(f.fromResume, 0) == 1,
                 TrainFlags.or(f.tokenizerPath, dm ? demo.tokenizer() : Path.of("model")),
@@ -87,14 +87,22 @@ abstract class TrainCommand implements Callable<Integer> {
                 TrainFlags.or(f.seed, 42L),
                 TrainFlags.or(f.maxSteps, 0L),
                 minimind4j.train.LossAverage.parse(TrainFlags.or(f.lossAverage, "batches")),
-                strict.strict());
+                strict.strict(),
+                dataPaths(s, demo),
+                minimind4j.data.formats.DataFormat.fromFlag(f.dataFormat),
+                minimind4j.data.Truncation.fromFlag(f.truncation));
+    }
+
+    private java.util.List<Path> dataPaths(StageDefaults s, Demo.Profile demo) {
+        if (f.dataPath != null && !f.dataPath.isEmpty()) return f.dataPath;
+        return java.util.List.of(demo != null ? demo.data() : Path.of(s.dataPath()));
     }
 
     @Override
     public Integer call() {
         StageDefaults s = defaults();
         Demo.Profile demo = null;
-        if (f.dataPath == null && !Path.of(s.dataPath()).toFile().exists()) {
+        if ((f.dataPath == null || f.dataPath.isEmpty()) && !Path.of(s.dataPath()).toFile().exists()) {
             demo = demoProfile();
             if (demo == null) throw new UserError(s.dataPath() + ": no such file (pass --data_path FILE.jsonl)");
         }

@@ -37,8 +37,13 @@ public final class TrainFlags {
     Integer saveInterval;
     @Option(names = {"--max_seq_len", "--max-seq-len"}, description = "Truncate samples to this many tokens (default: 340)")
     Integer maxSeqLen;
-    @Option(names = {"--data_path", "--data-path"}, description = "Training data, JSONL (default: dataset/sft_mini_512.jsonl; pretrain: dataset/pretrain_hq.jsonl)")
-    Path dataPath;
+    @Option(names = {"--data_path", "--data-path"}, arity = "1..*", paramLabel = "PATH",
+            description = "Training data: .jsonl, .json (array or one object per line), .jsonl.gz/.json.gz, a directory of them, a quoted glob; several may be given (default: dataset/sft_mini_512.jsonl; pretrain: dataset/pretrain_hq.jsonl)")
+    java.util.List<Path> dataPath;
+    @Option(names = {"--data_format", "--data-format"}, description = "SFT: auto, minimind, openai, sharegpt, alpaca or prompt_completion (default: auto, from each record's keys)")
+    String dataFormat;
+    @Option(names = {"--truncation"}, description = "SFT samples longer than --max_seq_len: truncate (MiniMind), drop or error (default: truncate); samples left with no supervised token are always dropped")
+    String truncation;
     @Option(names = {"--from_weight", "--from-weight"}, description = "Start from {save_dir}/{from_weight}_{hidden}[_moe].pth, or none for a fresh model (default: pretrain; pretrain: none)")
     String fromWeight;
     @Option(names = {"--from_resume", "--from-resume"}, description = "1 = continue from {save_dir}/{save_weight}_{hidden}[_moe]_resume.pth if it exists")

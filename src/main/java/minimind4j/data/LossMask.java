@@ -21,9 +21,17 @@ public final class LossMask {
     }
 
     public int[] labels(int[] ids) {
+        return labels(ids, null);
+    }
+
+    /**
+     * Labels where the k-th reply is supervised only when {@code supervisedReplies[k]} (replies past the array's end
+     * are supervised, as MiniMind supervises every one); null supervises all.
+     */
+    public int[] labels(int[] ids, boolean[] supervisedReplies) {
         int[] labels = new int[ids.length];
         Arrays.fill(labels, IGNORE);
-        int i = 0;
+        int i = 0, reply = 0;
         while (i < ids.length) {
             if (!matches(ids, i, replyStart)) {
                 i++;
@@ -33,7 +41,9 @@ public final class LossMask {
             int end = start;
             while (end < ids.length && !matches(ids, end, replyEnd)) end++;
             int stop = Math.min(end + replyEnd.length, ids.length);
-            for (int j = start; j < stop; j++) labels[j] = ids[j];
+            boolean on = supervisedReplies == null || reply >= supervisedReplies.length || supervisedReplies[reply];
+            reply++;
+            if (on) for (int j = start; j < stop; j++) labels[j] = ids[j];
             i = end < ids.length ? end + replyEnd.length : ids.length;
         }
         return labels;

@@ -27,7 +27,11 @@ public final class PretrainDataset implements TokenDataset {
     }
 
     public static JsonlIndex index(Path path, boolean strict) {
-        return JsonlIndex.build(path, line -> {
+        return index(java.util.List.of(path), strict);
+    }
+
+    public static JsonlIndex index(java.util.List<Path> paths, boolean strict) {
+        return JsonlIndex.build(paths, line -> {
             try {
                 JsonNode n = JSON.readTree(line);
                 if (!n.isObject()) return "expected a JSON object";
@@ -56,7 +60,7 @@ public final class PretrainDataset implements TokenDataset {
         try {
             text = JSON.readTree(index.line(i)).get("text").asText();
         } catch (JsonProcessingException e) {
-            throw new UserError(index.path() + ":" + index.lineNumber(i) + ": not valid JSON (the file changed since it was indexed?)");
+            throw new UserError(index.location(i) + ": not valid JSON (the file changed since it was indexed?)");
         }
         int[] body = tokenizer.encode(text);
         int n = Math.min(body.length, Math.max(0, maxSeqLen - 2));

@@ -34,5 +34,13 @@ public record TrainOptions(
         long seed,
         long maxSteps,
         LossAverage lossAverage,  // batches (MiniMind's per-batch mean) or tokens (mean over the step's tokens)
-        boolean strictLoad) {      // --strict: the starting weights must match the model exactly
+        boolean strictLoad,       // --strict: the starting weights must match the model exactly
+        java.util.List<Path> dataPaths,                    // every --data_path (files, directories, globs); dataPath is the first
+        minimind4j.data.formats.DataFormat dataFormat,     // --data_format
+        minimind4j.data.Truncation truncation) {           // --truncation
+    /** SFT sample settings of this run; for a held-out set, without random augmentation so evals compare. */
+    public minimind4j.data.SftDataset.Options sftOptions(boolean forEval) {
+        return new minimind4j.data.SftDataset.Options(maxSeqLen, forEval ? 0 : addSystemRatio, forEval ? 1 : emptyThinkRatio,
+                seed, dataFormat, truncation);
+    }
 }

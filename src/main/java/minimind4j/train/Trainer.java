@@ -124,7 +124,7 @@ public final class Trainer {
         }
         removeStaleTemps();
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(o.tokenizerPath());
-             TokenDataset data = openDataset(tok, o.dataPath(), false)) {
+             TokenDataset data = openDataset(tok, o.dataPaths(), false)) {
             if (tok.vocabSize() > config.vocabSize())
                 throw new UserError(o.tokenizerPath() + ": the tokenizer has " + tok.vocabSize() + " tokens but the model's vocab_size is " + config.vocabSize() + " (pass --vocab_size)");
             return train(tok, data);
@@ -132,12 +132,11 @@ public final class Trainer {
     }
 
     /** The training set, or (forEval) a held-out set rendered without random augmentation so evals compare. */
-    private TokenDataset openDataset(MiniMindTokenizer tok, Path path, boolean forEval) {
-        boolean sft = o.stage().equals("sft");
-        JsonlIndex index = sft ? SftDataset.index(path, o.strictData()) : PretrainDataset.index(path, o.strictData());
+    private TokenDataset openDataset(MiniMindTokenizer tok, java.util.List<Path> paths, boolean forEval) {
+        if (o.stage().equals("sft")) return SftDataset.open(paths, o.strictData(), tok, o.sftOptions(forEval), this::log);
+        JsonlIndex index = PretrainDataset.index(paths, o.strictData());
         if (index.skipSummary() != null) log(index.skipSummary());
-        return sft ? new SftDataset(index, tok, o.maxSeqLen(), forEval ? 0 : o.addSystemRatio(), forEval ? 1 : o.emptyThinkRatio(), o.seed())
-                : new PretrainDataset(index, tok, o.maxSeqLen());
+        return new PretrainDataset(index, tok, o.maxSeqLen());
     }
 
     private Result train(MiniMindTokenizer tok, TokenDataset data) {
@@ -189,7 +188,7 @@ public final class Trainer {
             scaler.load(resumed.scaler());
         }
 
-        TokenDataset eval = o.evalData() == null ? null : openDataset(tok, o.evalData(), true);
+        TokenDataset eval = o.evalData() == null ? null : openDataset(tok, java.util.List.of(o.evalData()), true);
         BatchPlan first = new BatchPlan(data, o.batchSize(), startEpoch, o.groupByLength(), 32, dist.rank(), dist.worldSize());
         long itersPerEpoch = first.iters();
         // a resumed run drops the rows a killed run logged after its last checkpoint, so each step appears once

@@ -133,7 +133,7 @@ class DataCommandTest {
                 "--out", out.toString(), "--strict_data");
         assertEquals(2, failed.code());
         assertEquals("error: " + bad + ":2: no assistant turn: nothing to learn from this conversation"
-                + " (fix the line, or drop --strict_data to skip bad lines)", failed.err().strip());
+                + " (fix the record, or drop --strict_data to skip bad records)", failed.err().strip());
         assertEquals(written, Files.readAllLines(out));
         assertFalse(Files.exists(dir.resolve("rendered.jsonl.tmp")));
     }
@@ -144,12 +144,28 @@ class DataCommandTest {
         Result r = run("data", "render", "--data", data.toString(), "--tokenizer_path", TestPaths.minimind3().toString(),
                 "--show", "--add_system_ratio", "0", "--empty_think_ratio", "0");
         assertEquals(0, r.code(), r.err());
-        List<String> green = new ArrayList<>();
-        Matcher m = Pattern.compile("\033\\[32m(.*?)\033\\[0m", Pattern.DOTALL).matcher(r.out());
-        while (m.find()) green.add(m.group(1));
-        assertEquals(List.of("你好！有什么可以帮你？<|im_end|>\n", "2<|im_end|>\n", "4<|im_end|>\n"), green);
-        assertTrue(r.out().contains("\033[2m<|im_start|>user\n你好<|im_end|>\n<|im_start|>assistant\n\033[0m"), r.out());
+        // not a terminal: supervised spans in [[...]], no escape codes
+        assertFalse(r.out().contains("\033"), r.out());
+        List<String> marked = new ArrayList<>();
+        Matcher m = Pattern.compile("\\[\\[(.*?)]]", Pattern.DOTALL).matcher(r.out());
+        while (m.find()) marked.add(m.group(1));
+        assertEquals(List.of("你好！有什么可以帮你？<|im_end|>\n", "2<|im_end|>\n", "4<|im_end|>\n"), marked);
+        assertTrue(r.out().contains("<|im_start|>user\n你好<|im_end|>\n<|im_start|>assistant\n[[你好！"), r.out());
         assertTrue(r.out().contains("── sample 1 ("), r.out());
+        // --out never holds escapes either
+        Path out = dir.resolve("shown.txt");
+        assertEquals(0, run("data", "render", "--data", data.toString(), "--tokenizer_path", TestPaths.minimind3().toString(),
+                "--show", "--add_system_ratio", "0", "--empty_think_ratio", "0", "--out", out.toString()).code());
+        assertEquals(r.out(), Files.readString(out));
+        // on a terminal without NO_COLOR: green supervised spans, the rest dimmed
+        try (SftDataset ds = new SftDataset(SftDataset.index(data, false), tok, 340, 0, 0, 42)) {
+            String coloured = DataCommand.Render.highlight(tok, ds.get(0, 0), 0, true);
+            List<String> green = new ArrayList<>();
+            Matcher g = Pattern.compile("\033\\[32m(.*?)\033\\[0m", Pattern.DOTALL).matcher(coloured);
+            while (g.find()) green.add(g.group(1));
+            assertEquals(List.of("你好！有什么可以帮你？<|im_end|>\n"), green);
+            assertTrue(coloured.contains("\033[2m<|im_start|>user\n你好<|im_end|>\n<|im_start|>assistant\n\033[0m"), coloured);
+        }
     }
 
     /** Nearest-rank percentile, as `data check` states it. */
@@ -169,7 +185,7 @@ class DataCommandTest {
         Path data = write("check.jsonl", List.of(line(shortChat), line(twoTurns), line(longReply), "{oops", line(longQuestion), ""));
         Result r = run("data", "check", "--data", data.toString(), "--tokenizer_path", TestPaths.minimind3().toString(),
                 "--max_seq_len", String.valueOf(maxSeqLen), "--add_system_ratio", "0", "--empty_think_ratio", "0");
-        assertEquals(0, r.code(), r.err());
+        assertEquals(1, r.code(), "skipped lines and a sample sft drops: not a clean check; " + r.err());
 
         // expectations from the template and the tokenizer directly: text without the dropped empty think blocks;
         // supervised tokens are each reply's tokens plus <|im_end|> and "\n", or what is left of them after the cut
@@ -200,19 +216,26 @@ class DataCommandTest {
         int[] sorted = lengths.clone();
         Arrays.sort(sorted);
         String want = String.format(Locale.ROOT, """
-                file: %s
-                samples: 4 usable of 6 lines (2 skipped)
+                data: %s
+                samples: 4 usable of 6 records (2 skipped)
+                skipped: not valid JSON: 1
+                  %1$s:4: not valid JSON (Unexpected character ('o' (code 111)): was expecting double-quote to start field name)
+                skipped: empty line: 1
+                  %1$s:6: empty line
                 tokens per sample (before truncation): min %d, p50 %d, p90 %d, p99 %d, max %d, mean %.1f
                 truncated at max_seq_len 64: 2 (50.0%%); of those, 1 lose every supervised token
+                longer than --max_seq_len 64 (truncated): 2
+                  %1$s:3: %d tokens
+                  %1$s:5: %d tokens
+                no supervised token left at --max_seq_len 64 (sft drops them): 1
+                  %1$s:5
                 tokens after truncation: %d; supervised: %d (%.1f%%)
                 padding to max_seq_len would add %d pad tokens (%.1f%% of a padded batch)
                 """, data, sorted[0], percentile(sorted, 50), percentile(sorted, 90), percentile(sorted, 99), sorted[3],
-                Arrays.stream(lengths).average().orElseThrow(), tokens, supervised, 100.0 * supervised / tokens,
+                Arrays.stream(lengths).average().orElseThrow(), lengths[2], lengths[3], tokens, supervised, 100.0 * supervised / tokens,
                 4 * maxSeqLen - tokens, 100.0 * (4 * maxSeqLen - tokens) / (4 * maxSeqLen));
         assertEquals(want, r.out().replace("\r\n", "\n"));
-        assertTrue(r.err().contains(data + ": skipped 2 of 6 lines"), r.err());
-        assertTrue(r.err().contains(data + ":4: not valid JSON"), r.err());
-        assertTrue(r.err().contains(data + ":6: empty line"), r.err());
+        assertTrue(r.err().contains("checked 6 records in "), r.err());
     }
 
     @Test
@@ -223,8 +246,8 @@ class DataCommandTest {
         Path data = write("reject.jsonl", List.of(line(fine), line(rejected), line(fine), line(rejected), line(fine)));
         Result r = run("data", "check", "--data", data.toString(), "--tokenizer_path", tokenizer.toString(), "--add_system_ratio", "0");
         assertEquals(1, r.code(), "a file training would stop on is not a clean check: " + r.out());
-        assertTrue(r.out().contains("samples: 3 usable of 5 lines (0 skipped)"), r.out());
-        assertTrue(r.out().replace("\r\n", "\n").contains("lines that fail when rendered (training stops at the first of them): 2\n"
+        assertTrue(r.out().contains("samples: 3 usable of 5 records (0 skipped)"), r.out());
+        assertTrue(r.out().replace("\r\n", "\n").contains("the chat template fails on (sft drops them): 2\n"
                 + "  " + data + ":2: the chat template failed on this conversation (chat template line 1: no booms here)\n"
                 + "  " + data + ":4: the chat template failed"), r.out());
     }
@@ -236,14 +259,14 @@ class DataCommandTest {
                 "{\"text\": 5}", JSON.writeValueAsString(Map.of("text", longText))));
         Result r = run("data", "check", "--data", data.toString(), "--tokenizer_path", TestPaths.minimind3().toString(),
                 "--max_seq_len", "16");
-        assertEquals(0, r.code(), r.err());
+        assertEquals(1, r.code(), r.err());
         int longLength = tok.encode(longText).length + 2;
-        assertTrue(r.out().contains("samples: 2 usable of 3 lines (1 skipped)"), r.out());
+        assertTrue(r.out().contains("samples: 2 usable of 3 records (1 skipped)"), r.out());
         // lengths count bos and eos: "你好，世界 hello" is 6 tokens + 2
         assertTrue(r.out().contains("tokens per sample (before truncation): min 8, p50 8, p90 " + longLength), r.out());
         assertTrue(r.out().contains("truncated at max_seq_len 16: 1 (50.0%); of those, 0 lose every supervised token"), r.out());
         assertTrue(r.out().contains("tokens after truncation: 24; supervised: 22 (91.7%)"), r.out());
-        assertTrue(r.err().contains(data + ":2: \"text\" is not a string"), r.err());
+        assertTrue(r.out().contains("skipped: \"text\" is not a string: 1\n  " + data + ":2: \"text\" is not a string"), r.out());
     }
 
     @Test
@@ -260,6 +283,6 @@ class DataCommandTest {
         assertTrue(tooShort.err().contains("--max_seq_len 1: must be at least 2"), tooShort.err());
         Result allBad = run("data", "check", "--data", write("bad.jsonl", List.of("x", "")).toString(), "--tokenizer_path", TestPaths.minimind3().toString());
         assertEquals(2, allBad.code());
-        assertTrue(allBad.err().contains("no usable lines (line 1: not valid JSON"), allBad.err());
+        assertTrue(allBad.err().contains("no usable records (" + dir.resolve("bad.jsonl") + ":1: not valid JSON"), allBad.err());
     }
 }

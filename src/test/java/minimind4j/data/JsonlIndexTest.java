@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 import static minimind4j.data.Jsonl.conversations;
+import static minimind4j.data.Jsonl.json;
 import static minimind4j.data.Jsonl.msg;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,7 +36,7 @@ class JsonlIndexTest {
     /** One bad line of each kind the contract names, and what the index says about it. */
     private static final List<Map.Entry<String, String>> BAD = List.of(
             Map.entry("not json at all", "not valid JSON ("),
-            Map.entry("{\"prompt\": \"x\", \"response\": \"y\"}", "no \"conversations\" list"),
+            Map.entry("{\"prompt\": \"x\", \"response\": \"y\"}", "no conversation found (keys: prompt, response)"),
             Map.entry(conversations(msg("robot", "beep"), msg("assistant", "ok")), "message 1 has unknown role \"robot\""),
             Map.entry(conversations(msg("system", "s"), msg("user", "only a question")), "no assistant turn"),
             Map.entry("", "empty line"),
@@ -43,11 +44,13 @@ class JsonlIndexTest {
             Map.entry("[1, 2]", "expected a JSON object"),
             Map.entry("{\"conversations\": [\"hi\"]}", "message 1 is not a JSON object"),
             Map.entry("{\"conversations\": [{\"from\": \"alien\", \"value\": \"x\"}]}", "message 1 has unknown ShareGPT speaker \"alien\""),
-            Map.entry(conversations(msg("user", List.of("parts")), msg("assistant", "a")), "message 1: content must be a string"),
+            Map.entry(conversations(msg("user", 7), msg("assistant", "a")), "message 1: content must be a string or a list of parts"),
+            Map.entry(conversations(msg("user", "q"), msg("assistant", "  ")), "empty assistant reply (message 2)"),
+            Map.entry(json(Map.of("messages", List.of(msg("user", "q"), msg("assistant", "a", "weight", 0)))), "no supervised assistant turn"),
             Map.entry(conversations(msg("user", "q"), msg("assistant", null)), "message 2 has no content"),
             Map.entry(conversations(msg("user", "q"), msg("assistant", "", "tool_calls", "[{oops")), "message 2: \"tool_calls\" is a string but not valid JSON"),
             Map.entry(conversations(msg("system", "s", "tools", "{\"name\": \"f\"}"), msg("user", "q"), msg("assistant", "a")), "message 1: \"tools\" must be a JSON array"),
-            Map.entry("{\"instruction\": \"q\"}", "Alpaca line without an \"output\" string"));
+            Map.entry("{\"instruction\": \"q\"}", "Alpaca record without an \"output\" string"));
 
     @Test
     void eachBadLineIsNamedByFileLineAndProblem() throws Exception {
@@ -80,7 +83,7 @@ class JsonlIndexTest {
             assertEquals(9, idx.lineNumber(1));
             assertEquals(List.of(2, 3, 4, 5, 6), idx.firstBad().stream().map(JsonlIndex.BadLine::line).toList());
             String summary = idx.skipSummary();
-            assertTrue(summary.startsWith(p + ": skipped 7 of 9 lines (the first 5 below)"), summary);
+            assertTrue(summary.startsWith(p + ": skipped 7 of 9 records (the first 5 below)"), summary);
             for (int i = 0; i < 5; i++) assertTrue(summary.contains(p + ":" + (i + 2) + ": " + BAD.get(i).getValue()), summary);
             assertFalse(summary.contains(p + ":7:"), "only the first five are quoted: " + summary);
             assertEquals(GOOD, idx.line(1));
@@ -96,7 +99,7 @@ class JsonlIndexTest {
         try (JsonlIndex idx = SftDataset.index(p, false)) {
             assertEquals(2, idx.size());
             assertEquals(4, idx.totalLines());
-            assertEquals(List.of(new JsonlIndex.BadLine(2, idx.firstBad().get(0).reason()), new JsonlIndex.BadLine(3, "empty line")), idx.firstBad());
+            assertEquals(List.of(new JsonlIndex.BadLine(p + ":2", 2, idx.firstBad().get(0).reason()), new JsonlIndex.BadLine(p + ":3", 3, "empty line")), idx.firstBad());
             // the stored lines are exactly the checked text: no \r, the unterminated last line whole
             assertEquals(GOOD, idx.line(0));
             assertEquals(GOOD.replace("你好！", "再见"), idx.line(1));
@@ -132,16 +135,16 @@ class JsonlIndexTest {
         try (JsonlIndex idx = SftDataset.index(p, false)) {
             assertEquals(1, idx.size());
             assertEquals(GOOD, idx.line(0));
-            assertEquals(new JsonlIndex.BadLine(2, "not valid UTF-8 text (save the file as UTF-8)"), idx.firstBad().get(0));
+            assertEquals(new JsonlIndex.BadLine(p + ":2", 2, "not valid UTF-8 text (save the file as UTF-8)"), idx.firstBad().get(0));
         }
     }
 
     @Test
     void filesWithNothingUsable() throws Exception {
         UserError empty = assertThrows(UserError.class, () -> SftDataset.index(file(""), false));
-        assertEquals(dir.resolve("data.jsonl") + ": no usable lines (the file is empty)", empty.getMessage());
+        assertEquals(dir.resolve("data.jsonl") + ": no usable records (the data is empty)", empty.getMessage());
         UserError allBad = assertThrows(UserError.class, () -> SftDataset.index(file("x\n\n"), false));
-        assertTrue(allBad.getMessage().startsWith(dir.resolve("data.jsonl") + ": no usable lines (line 1: not valid JSON"), allBad.getMessage());
+        assertTrue(allBad.getMessage().startsWith(dir.resolve("data.jsonl") + ": no usable records (" + dir.resolve("data.jsonl") + ":1: not valid JSON"), allBad.getMessage());
         UserError missing = assertThrows(UserError.class, () -> SftDataset.index(dir.resolve("absent.jsonl"), false));
         assertTrue(missing.getMessage().contains("absent.jsonl: no such file"), missing.getMessage());
     }

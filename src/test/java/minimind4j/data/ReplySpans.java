@@ -40,6 +40,11 @@ final class ReplySpans {
      * half to the prompt and half to the reply.
      */
     static int[] expectedLabels(String text, int[] ids, TokenBytes tokens) {
+        return expectedLabels(text, ids, tokens, null);
+    }
+
+    /** As above, with the k-th reply left unsupervised where {@code supervised[k]} is false (null: all supervised). */
+    static int[] expectedLabels(String text, int[] ids, TokenBytes tokens, boolean[] supervised) {
         byte[] textBytes = text.getBytes(StandardCharsets.UTF_8);
         byte[] idBytes = tokens.concat(ids);
         assertArrayEquals(Arrays.copyOf(textBytes, idBytes.length), idBytes, "the ids do not spell the rendered text");
@@ -47,7 +52,10 @@ final class ReplySpans {
         int covered = starts[ids.length];
         int[] labels = new int[ids.length];
         Arrays.fill(labels, LossMask.IGNORE);
-        for (int[] span : of(text)) {
+        List<int[]> spans = of(text);
+        for (int r = 0; r < spans.size(); r++) {
+            int[] span = spans.get(r);
+            if (supervised != null && r < supervised.length && !supervised[r]) continue;
             for (int boundary : span) {
                 if (boundary < covered)
                     assertTrue(Arrays.binarySearch(starts, boundary) >= 0, "a token straddles the reply boundary at byte " + boundary);
