@@ -38,7 +38,8 @@ import java.util.concurrent.Callable;
                 "vocabulary projection on supervised positions only) and (c) the same data the MiniMind way (every sample padded",
                 "to max_seq_len, logits on every position). Prints FLOP/s, (b)/(a), tokens/s, supervised tokens/s, the",
                 "useful-token ratio of the two modes, where the time goes, and peak RSS. Data: synthetic SFT lengths 30-340",
-                "(median ~120) unless --data is given."})
+                "(median ~120) unless --data is given. --vs_torch also times MiniMind's own step on real PyTorch",
+                "(/usr/bin/python3 with torch: fp32 and bf16 autocast) on the same batches and prints the side-by-side table."})
 public final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelFlags model = new ModelFlags();
@@ -62,8 +63,16 @@ public final class BenchCommand implements Callable<Integer> {
     int leakSteps;
     @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
-    @Option(names = "--dtype", defaultValue = "bfloat16", description = "Autocast precision on CUDA, as in training (default: bfloat16; CPU: float32)")
+    @Option(names = "--dtype", defaultValue = "auto", description = "As in training: auto (default: bf16 autocast on CUDA; on a CPU bf16 only where it is native and faster, else fp32), bfloat16, float16, float32")
     String dtype;
+    @Option(names = {"--cpu_autocast", "--cpu-autocast"}, description = "Apply --dtype on a CPU too, as in training")
+    boolean cpuAutocast;
+    @Option(names = {"--data", "--data_path", "--data-path"}, description = "Real SFT samples (any format sft reads) instead of synthetic lengths; the first batch_size x (steps + 1)")
+    Path data;
+    @Option(names = {"--tokenizer_path", "--tokenizer-path"}, defaultValue = "model", description = "Tokenizer for --data (default: model)")
+    Path tokenizerPath;
+    @Option(names = {"--vs_torch", "--vs-torch"}, description = "Also time MiniMind's own step on real PyTorch (scripts/torch_step_bench.py) on the same batches")
+    boolean vsTorch;
 
     /** The device and precision of every measurement, as a training run with the same flags would use. */
     private Precision precision = Precision.cpu();
@@ -74,16 +83,25 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelConfig c = model.resolve();
-        precision = Precision.resolve(device, dtype, false, DistributedFlags.localRank());
+        precision = Precision.resolve(device, dtype, cpuAutocast, DistributedFlags.localRank());
         if (d.launches()) return scaling(c);
         if (System.getenv("RANK") != null && !"1".equals(System.getenv("WORLD_SIZE"))) return worker(c);
-        Torch.setThreads(threads != null ? threads : Torch.defaultThreads());
+        int defaultThreads = Torch.defaultThreads();
+        if (!precision.cuda() && Precision.isAuto(dtype) && !cpuAutocast) {
+            minimind4j.engine.CpuPrecision choice = minimind4j.engine.CpuPrecision.decide(minimind4j.engine.CpuFeatures.read(),
+                    c.hiddenSize(), c.intermediateSize());
+            precision = new Precision(precision.deviceName(), choice.autocast());
+            defaultThreads = choice.threads();
+            say("%s", choice.reason());
+        }
+        Torch.setThreads(threads != null ? threads : defaultThreads);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("config", Map.of("hidden_size", c.hiddenSize(), "num_hidden_layers", c.numHiddenLayers(), "vocab_size", c.vocabSize(),
                 "batch_size", batchSize, "max_seq_len", maxSeqLen, "threads", Torch.threads(), "parameters", MiniMindLM.parameterCount(c),
                 "device", precision.describe()));
         say("device: %s", precision.describe());
-        List<Sample> samples = synthetic(c, batchSize * (steps + 1), maxSeqLen, 7);
+        List<Sample> samples = data == null ? synthetic(c, batchSize * (steps + 1), maxSeqLen, 7) : realSamples(c, batchSize * (steps + 1));
+        report.put("data", data == null ? "synthetic" : data.toString());
         double gemm = gemmRate(c, batchSize * 120L, precision);
         report.put("gemm_gflops", gemm / 1e9);
         say("(a) engine GEMM on the model's shapes (%d rows): %.1f GFLOP/s", batchSize * 120, gemm / 1e9);
@@ -101,6 +119,7 @@ public final class BenchCommand implements Callable<Integer> {
             report.put("supervised_tokens_per_s_ratio", ratio);
             say("useful (supervised) tokens/s, this project vs MiniMind's layout: %.2fx", ratio);
         }
+        if (vsTorch && fast != null) report.put("vs_torch", TorchSideBySide.run(c, samples, batchSize, maxSeqLen, steps, fast, precision, this::say));
         if (leakSteps > 0) report.put("leak", leakCheck(c, leakSteps));
         report.put("peak_rss_mb", peakRssMb());
         say("peak RSS: %.0f MB", peakRssMb());
@@ -116,6 +135,21 @@ public final class BenchCommand implements Callable<Integer> {
 
     private void say(String fmt, Object... args) {
         (json ? System.err : System.out).println(String.format(Locale.ROOT, fmt, args));
+    }
+
+    /** The first n samples of --data as training renders them (no augmentation: every mode sees the same tokens). */
+    private List<Sample> realSamples(ModelConfig c, int n) {
+        if (!Files.exists(data)) throw new UserError(data + ": no such file (--data)");
+        try (minimind4j.tokenizer.MiniMindTokenizer tok = minimind4j.tokenizer.MiniMindTokenizer.load(tokenizerPath);
+             minimind4j.data.SftDataset ds = minimind4j.data.SftDataset.open(List.of(data), false, tok,
+                     minimind4j.data.SftDataset.Options.of(maxSeqLen).withAugmentation(0, 1, 42), m -> {})) {
+            if (tok.vocabSize() > c.vocabSize())
+                throw new UserError(tokenizerPath + ": the tokenizer has " + tok.vocabSize() + " tokens but the model's vocab_size is " + c.vocabSize() + " (pass --vocab_size)");
+            if (ds.size() < n) throw new UserError(data + ": " + ds.size() + " usable samples, the bench needs batch_size x (steps + 1) = " + n + " (lower --steps or --batch_size)");
+            List<Sample> out = new ArrayList<>();
+            for (int i = 0; i < n; i++) out.add(ds.get(i, 0));
+            return out;
+        }
     }
 
     /** Lengths 30..max (log-normal around 120), the reply the last ~45% of each sample, random token ids. */
