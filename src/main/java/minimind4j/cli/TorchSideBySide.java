@@ -82,6 +82,7 @@ final class TorchSideBySide {
                 row.put("supervised_tokens_per_s", v);
                 row.put("s_per_step", m.get("s_per_step").asDouble());
                 row.put("this_project_ratio", mine / v);
+                row.put("first_loss", m.get("first_loss").asDouble());
                 rows.add(row);
             }
             out.say("  %-64s %10.0f %11s", "this project's default (" + precision.describe() + ", " + Torch.threads() + " thread(s))", mine, "1.00x");

@@ -43,6 +43,32 @@ class BenchCommandTest {
         assertTrue(r.get("peak_rss_mb").asDouble() > 0);
     }
 
+    /** --data feeds real samples; --vs_torch runs MiniMind's step on real PyTorch on the same batches. */
+    @Test
+    void realDataAndTheSideBySideWithPyTorch() throws Exception {
+        minimind4j.TestPython.require("torch");
+        java.nio.file.Path demo = java.nio.file.Path.of("demo");
+        CliRun run = CliRun.of("bench", "--data", demo.resolve("sft.jsonl").toString(), "--tokenizer_path", demo.resolve("tokenizer").toString(),
+                "--hidden_size", "32", "--num_hidden_layers", "1", "--vocab_size", "2048", "--batch_size", "2", "--max_seq_len", "128",
+                "--steps", "1", "--num_threads", "1", "--mode", "fast", "--vs_torch", "--json");
+        assertEquals(0, run.code(), run.err());
+        JsonNode r = new ObjectMapper().readTree(run.out());
+        assertEquals(demo.resolve("sft.jsonl").toString(), r.get("data").asText());
+        JsonNode vs = r.get("vs_torch");
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertEquals(cores > 1 ? 4 : 2, vs.get("modes").size(), vs.toString());
+        double mine = r.get("fast").get("supervised_tokens_per_s").asDouble();
+        for (JsonNode m : vs.get("modes")) {
+            double v = m.get("supervised_tokens_per_s").asDouble();
+            assertTrue(v > 0, m.toString());
+            assertEquals(mine / v, m.get("this_project_ratio").asDouble(), 1e-9 * mine / v);
+            // an untrained model on the real demo batches: the masked mean cross-entropy is near ln(vocab) (7.6), so the
+            // batches arrived with their supervised labels (all -100 would give NaN)
+            assertTrue(Math.abs(m.get("first_loss").asDouble() - Math.log(2048)) < 1.0, m.toString());
+        }
+        assertTrue(run.err().contains("side by side on "), run.err());
+    }
+
     @Test
     void syntheticLengthsFollowARealisticSftDistribution() {
         List<Sample> s = BenchCommand.synthetic(ModelConfig.minimind2(), 2000, 340, 7);
