@@ -16,6 +16,12 @@ public final class Minimind {
         // Chinese text must not turn into '?' where the locale is POSIX (Java 17 then defaults stdout to ASCII)
         System.setOut(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, java.nio.charset.StandardCharsets.UTF_8));
         System.setErr(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, java.nio.charset.StandardCharsets.UTF_8));
+        String wrongNatives = minimind4j.engine.NativePlatform.mismatch(minimind4j.engine.NativePlatform.built(),
+                minimind4j.engine.NativePlatform.running());
+        if (wrongNatives != null) {
+            System.err.println("error: " + wrongNatives);
+            System.exit(2);
+        }
         // The launchers pass -Xss4m (chat templates and pickles nest deeply); a plain `java -jar minimind4j.jar` gets
         // the same stack from this thread.
         int[] status = {1};
