@@ -59,7 +59,7 @@ public final class AtomicFiles {
 
     /** The one-line error for a failed write of {@code target}: its path, the system's reason, what to do. */
     public static UserError failure(Path target, String what, IOException e) {
-        return new UserError(target + ": cannot write " + what + " (" + reason(e) + ")" + (isNoSpace(e) ? "; free some disk space" : ""));
+        return new UserError(target + ": cannot write " + what + " (" + reason(e) + ")" + hint(e));
     }
 
     /** The reason an I/O error gives, without a repeated path (FileSystemException puts the file first). */
@@ -69,9 +69,12 @@ public final class AtomicFiles {
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
-    private static boolean isNoSpace(IOException e) {
+    private static String hint(IOException e) {
         String m = String.valueOf(e.getMessage());
-        return m.contains("No space left") || m.contains("Disk quota") || m.contains("File too large");
+        if (m.contains("No space left") || m.contains("Disk quota")) return "; free some disk space";
+        if (m.contains("File too large")) return "; the file-size limit (ulimit -f) is below the file's size";
+        if (m.contains("Read-only file system")) return "; the volume is mounted read-only";
+        return "";
     }
 
     public static void write(Path target, Body body) throws IOException {

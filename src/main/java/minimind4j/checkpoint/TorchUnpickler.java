@@ -199,6 +199,15 @@ final class TorchUnpickler {
      * (as torch's views do); any other view is gathered into new bytes.
      */
     static HostTensor materialize(Storage storage, long offset, long[] size, long[] stride, String source) {
+        try {
+            return gather(storage, offset, size, stride, source);
+        } catch (ArithmeticException e) {
+            throw new PickleReader.PickleException(source + ": a tensor of size " + Arrays.toString(size) + " (stride "
+                    + Arrays.toString(stride) + ") overflows 64 bits: a damaged or hand-made file");
+        }
+    }
+
+    private static HostTensor gather(Storage storage, long offset, long[] size, long[] stride, String source) {
         DType dtype = storage.dtype();
         int es = dtype.byteSize();
         long numel = HostTensor.numel(size);
@@ -208,7 +217,7 @@ final class TorchUnpickler {
             if (stride[i] < 0) {
                 throw new PickleReader.PickleException(source + ": negative stride " + Arrays.toString(stride));
             }
-            last += (size[i] - 1) * stride[i];
+            last = Math.addExact(last, Math.multiplyExact(size[i] - 1, stride[i]));  // a lying header overflows here, not silently
         }
         if (offset < 0 || last >= storage.numel()) {
             throw new PickleReader.PickleException(source + ": tensor view (offset " + offset + ", size "
@@ -217,9 +226,9 @@ final class TorchUnpickler {
         }
         ByteBuffer src = storage.bytes();
         if (isContiguous(size, stride)) {
-            return new HostTensor(dtype, size, src.slice(Math.toIntExact(offset * es), Math.toIntExact(numel * es)));
+            return new HostTensor(dtype, size, src.slice(Math.toIntExact(offset * es), Math.toIntExact(Math.multiplyExact(numel, es))));
         }
-        ByteBuffer dst = HostTensor.allocate(numel * es);
+        ByteBuffer dst = HostTensor.allocate(Math.multiplyExact(numel, es));
         int rank = size.length;
         long[] index = new long[rank];
         int innerRun = stride[rank - 1] == 1 ? (int) size[rank - 1] : 1; // copy whole rows when they are dense
