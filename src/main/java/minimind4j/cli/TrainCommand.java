@@ -25,11 +25,22 @@ abstract class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** The stage's defaults, MiniMind's (train_full_sft.py / train_pretrain.py), applied to every unset flag. */
+    /**
+     * The stage's defaults, those of MiniMind's train_full_sft.py / train_pretrain.py of the model family's own
+     * MiniMind version, applied to every unset flag.
+     */
     record StageDefaults(String stage, String saveWeight, int epochs, int batchSize, double learningRate,
-                         int accumulationSteps, int maxSeqLen, String dataPath, String fromWeight) {}
+                         int accumulationSteps, int maxSeqLen, String dataPath, String fromWeight, double emptyThinkRatio) {}
 
-    abstract StageDefaults defaults();
+    /** The defaults for a model family ("minimind2" or "minimind3"). */
+    abstract StageDefaults defaults(String family);
+
+    StageDefaults defaults() {
+        String family = m.family == null ? "minimind2" : m.family;
+        if (!family.equals("minimind2") && !family.equals("minimind3"))
+            throw new UserError("--model_family " + family + ": expected minimind2 or minimind3");
+        return defaults(family);
+    }
 
     /** Settings when the user gave no data: the bundled demo; null when the stage has no demo. */
     Demo.Profile demoProfile() { return null; }
@@ -56,7 +67,7 @@ abstract class TrainCommand implements Callable<Integer> {
                 TrainFlags.or(f.fromResume, 0) == 1,
                 TrainFlags.or(f.tokenizerPath, dm ? demo.tokenizer() : Path.of("model")),
                 TrainFlags.or(f.addSystemRatio, 0.2),
-                TrainFlags.or(f.emptyThinkRatio, 0.2),
+                TrainFlags.or(f.emptyThinkRatio, s.emptyThinkRatio()),
                 f.strictData,
                 TrainFlags.or(f.groupByLength, 1) == 1 && !f.padToMaxSeqLen,
                 f.padToMaxSeqLen,
