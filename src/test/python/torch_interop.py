@@ -108,7 +108,8 @@ def cmd_make(d):
 def cmd_grads(d):
     c, _ = load_config(d)
     model = mm.MiniMindLM(c)
-    model.load_state_dict(mm.load_allow_listed(os.path.join(d, 'weights.pth')), strict=True)
+    # a weights file holds only tensors: torch 1.13's weights_only=True must read it
+    model.load_state_dict(torch.load(os.path.join(d, 'weights.pth'), map_location='cpu', weights_only=True), strict=True)
     batch = torch.load(os.path.join(d, 'batch.pth'))
     model.train()
     loss, aux, _ = model(batch['ids'], batch['labels'])

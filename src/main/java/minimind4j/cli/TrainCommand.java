@@ -94,6 +94,9 @@ abstract class TrainCommand implements Callable<Integer> {
         if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir());
         if (d.launches()) return d.launch(spec, Math.max(1, Runtime.getRuntime().availableProcessors() / d.nprocPerNode));
         PrintStream out = System.out;
+        if (config.useMoe() && !o.padToMaxSeqLen() && DistributedFlags.localRank() <= 0)
+            out.println("note: MoE aux loss averages over padding too; batches here are padded to their longest sample, MiniMind's to "
+                    + "max_seq_len, so aux_loss differs from MiniMind's (--pad_to_max_seq_len --group_by_length 0 matches it exactly)");
         try (Distributed dist = d.join(precision)) {
             Trainer t = new Trainer(o, config, precision, out, dist);
             Trainer.Result r = t.run();
