@@ -99,5 +99,54 @@ if "model" in state:
     check("pth: MiniMind's names load strictly into transformers' Llama", strict_llama_load)
     check("greedy continuations: transformers' Llama == minimind4j's model", greedy_equal)
 
+def resume_into_torch_adamw():
+    """The resume file as MiniMind's --from_resume 1 reads it: strict load into the PyTorch module, AdamW state."""
+    sys.path.insert(0, __import__("os").path.join(__import__("os").path.dirname(__file__), ".."))
+    import minimind_torch as mm
+    r = torch.load(f"{d}/moe/full_sft_64_moe_resume.pth", map_location="cpu", weights_only=True)
+    c = mm.make_config("minimind3", 64, 2, True, vocab_size=r["config"]["vocab_size"])
+    model = mm.MiniMindLM(c)
+    model.load_state_dict(r["model"], strict=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    opt.load_state_dict(r["optimizer"])
+    n = sum(1 for _ in model.parameters())
+    return len(opt.state) == n, f"{len(opt.state)}/{n} parameters with AdamW state, torch {torch.__version__}"
+
+
+def moe_greedy_equal():
+    try:
+        m = AutoModelForCausalLM.from_pretrained(f"{d}/hf_moe", dtype=torch.float32)
+    except TypeError:
+        m = AutoModelForCausalLM.from_pretrained(f"{d}/hf_moe", torch_dtype=torch.float32)
+    if type(m).__name__ != "Qwen3MoeForCausalLM":
+        return False, type(m).__name__
+    state["model"], saved = m.eval(), state.get("model")
+    try:
+        ok, detail = greedy_equal_in(f"{d}/hf_moe", f"{d}/greedy_moe.txt")
+    finally:
+        state["model"] = saved
+    return ok, detail
+
+
+def greedy_equal_in(hf_dir, greedy_file):
+    m, tok = state["model"], AutoTokenizer.from_pretrained(hf_dir)
+    text = open(greedy_file, encoding="utf-8").read()
+    pairs = re.findall(r"💬: (.*?)\n🧠: (.*?)\n\n(?=💬|\Z)", text, re.S)
+    same = 0
+    for q, a in pairs:
+        ids = tok(tok.bos_token + q, add_special_tokens=False, return_tensors="pt").input_ids
+        with torch.no_grad():
+            out = m.generate(ids, do_sample=False, max_new_tokens=24, eos_token_id=tok.eos_token_id,
+                             pad_token_id=tok.pad_token_id)
+        hf = tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+        same += hf == a
+        if hf != a:
+            print(f"   differs for {q!r}:\n     minimind4j: {a!r}\n     transformers: {hf!r}")
+    return len(pairs) > 0 and same == len(pairs), f"{same}/{len(pairs)} prompts"
+
+
+check("resume: minimind-3 MoE file loads strictly into the PyTorch module and torch.optim.AdamW", resume_into_torch_adamw)
+check("export: minimind-3 MoE as Qwen3MoeForCausalLM, greedy continuations == minimind4j's", moe_greedy_equal)
+
 json.dump(results, open(f"{d}/torch_check.json", "w"), indent=1, ensure_ascii=False)
 sys.exit(0 if all(r["ok"] for r in results) else 1)

@@ -16,4 +16,11 @@ cp demo/weights/pretrain_128.pth "$d/pretrain_128.pth"
 # greedy continuations of MiniMind's 8 test prompts, to compare with transformers' generate on the export
 ./minimind chat --weight "$d/pretrain_128.pth" --tokenizer_path demo/tokenizer --temperature 0 --max_new_tokens 24 \
     --show_speed 0 </dev/null >"$d/greedy.txt"
+# minimind-3 MoE (router, top-1, no shared expert): a few steps from scratch, its export as Qwen3MoeForCausalLM, and
+# greedy continuations to compare with transformers'
+./minimind sft --save_dir "$d/moe" --model_family minimind3 --use_moe 1 --hidden_size 64 --num_hidden_layers 2 \
+    --from_weight none --epochs 1 --max_steps 8 --log_interval 8 --max_seq_len 128 >"$d/moe.log"
+./minimind export --weight "$d/moe/full_sft_64_moe.pth" --tokenizer_path demo/tokenizer --out_dir "$d/hf_moe"
+./minimind chat --weight "$d/moe/full_sft_64_moe.pth" --tokenizer_path demo/tokenizer --temperature 0 --max_new_tokens 24 \
+    --show_speed 0 </dev/null >"$d/greedy_moe.txt"
 echo "wrote $d ($(du -sh "$d" | cut -f1)); next, where torch is: python3 scripts/torch_check/check.py $d"

@@ -11,6 +11,8 @@ and writes its results there as .pth files, which the Java test reads back:
   make DIR      Train len(lrs) - 1 steps on DIR/batches.pth from a fresh model (torch.manual_seed(seed)), save
                 DIR/resume.pth exactly as lm_checkpoint does (fp16 model, optimizer.state_dict(), ...), then resume
                 from that file as MiniMind does and take the last step: DIR/torch_after.pth.
+  init DIR      A fresh model as MiniMind builds it for the family (MiniMind2: PyTorch's defaults; minimind-3:
+                post_init's N(0, 0.02)): prints each parameter's mean, std and largest |value| as JSON.
   grads DIR     Forward (train mode) + backward on DIR/batch.pth with the weights in DIR/weights.pth: DIR/torch_grads.pth
                 holds every parameter's gradient plus 'loss' and 'aux_loss' as 0-dim tensors, and eval-mode logits.
 """
@@ -106,7 +108,8 @@ def cmd_make(d):
 def cmd_grads(d):
     c, _ = load_config(d)
     model = mm.MiniMindLM(c)
-    model.load_state_dict(mm.load_allow_listed(os.path.join(d, 'weights.pth')), strict=True)
+    # a weights file holds only tensors: torch 1.13's weights_only=True must read it
+    model.load_state_dict(torch.load(os.path.join(d, 'weights.pth'), map_location='cpu', weights_only=True), strict=True)
     batch = torch.load(os.path.join(d, 'batch.pth'))
     model.train()
     loss, aux, _ = model(batch['ids'], batch['labels'])
@@ -123,5 +126,13 @@ def cmd_grads(d):
     print(json.dumps({'loss': float(loss), 'aux_loss': float(aux)}))
 
 
+def cmd_init(d):
+    c, extra = load_config(d)
+    torch.manual_seed(extra.get('seed', 0))
+    model = mm.MiniMindLM(c)
+    stats = {n: {'mean': float(p.mean()), 'std': float(p.std()), 'max_abs': float(p.abs().max())} for n, p in model.named_parameters()}
+    print(json.dumps(stats))
+
+
 if __name__ == '__main__':
-    {'continue': cmd_continue, 'make': cmd_make, 'grads': cmd_grads}[sys.argv[1]](sys.argv[2])
+    {'continue': cmd_continue, 'make': cmd_make, 'grads': cmd_grads, 'init': cmd_init}[sys.argv[1]](sys.argv[2])

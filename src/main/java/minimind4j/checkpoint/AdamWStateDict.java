@@ -39,9 +39,6 @@ import java.util.Map;
 public final class AdamWStateDict {
     private AdamWStateDict() {}
 
-    /** PyTorch's AdamW param-group keys besides lr/betas/eps/weight_decay, with its defaults (torch 1.13 to 2.x). */
-    private static final List<String> FLAG_KEYS = List.of("amsgrad", "foreach", "maximize", "capturable", "differentiable", "fused", "decoupled_weight_decay");
-
     /** One parameter's moments as libtorch holds them (CPU copies). */
     private record Moments(long step, Tensor expAvg, Tensor expAvgSq) {}
 
@@ -100,6 +97,8 @@ public final class AdamWStateDict {
             IValue ams = new IValue();
             options.read("amsgrad", ams);
             group.put("amsgrad", ams.toBool());
+            // the rest of PyTorch's AdamW group keys (1.13 to 2.x) at its defaults: older versions ignore the newer
+            // ones, and torch >= 2.6's AdamW sets decoupled_weight_decay itself
             group.put("foreach", null);
             group.put("maximize", false);
             group.put("capturable", false);

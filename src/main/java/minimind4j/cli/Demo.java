@@ -87,6 +87,8 @@ final class Demo {
 
         /** Greedy answers of the pretrained and the fine-tuned model to the held-out prompts. */
         void showComparison(PrintStream out, ModelConfig config, TrainOptions o, Trainer t) {
+            // a run from scratch (--from_weight none) has no "before" model to compare with
+            if (!Files.exists(t.weightPath(o.fromWeight()))) return;
             List<String> questions;
             try {
                 questions = Files.readAllLines(prompts).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();

@@ -30,11 +30,12 @@ import java.util.stream.Stream;
  * are architectures transformers already has (MiniMind2 = Llama: RMSNorm, half-split rotary, GQA, SwiGLU, tied
  * embeddings; minimind-3 = Qwen3: the same plus per-head q/k RMSNorm), and MiniMind's state-dict names are theirs, so
  * the weights go into model.safetensors unchanged (lm_head omitted: tied), beside config.json, generation_config.json
- * and the tokenizer files.
+ * and the tokenizer files. minimind-3's MoE is Qwen3-MoE (router nn.Linear "mlp.gate", per-expert SwiGLU MLPs
+ * "mlp.experts.N", softmax top-k with renormalisation, no shared expert) under the same names in transformers 4.x.
  */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Writes a Hugging Face directory (model.safetensors, config.json, tokenizer) from a weight file:",
-                "MiniMind2 models as LlamaForCausalLM, minimind-3 models as Qwen3ForCausalLM, as MiniMind's convert_model.py.",
+                "MiniMind2 models as LlamaForCausalLM, minimind-3 models as Qwen3ForCausalLM (MoE: Qwen3MoeForCausalLM), as MiniMind's convert_model.py.",
                 "Loadable with transformers' AutoModelForCausalLM.from_pretrained(dir) and the tools built on it."})
 public final class ExportCommand implements Callable<Integer> {
     @Mixin
@@ -50,8 +51,8 @@ public final class ExportCommand implements Callable<Integer> {
         Map<String, HostTensor> sd = Weights.read(file);
         ModelConfig c = w.config(sd);
         Weights.requireFinite(file, sd);
-        if (c.useMoe())
-            throw new UserError(file + ": MoE weights have no exact transformers architecture (MiniMind2's MoE has shared experts and its own router); export the dense model, or use MiniMind's convert_model.py");
+        if (c.useMoe() && !c.qkNorm())
+            throw new UserError(file + ": MiniMind2 MoE weights have no exact transformers architecture (shared experts and its own router); export a dense or a minimind-3 MoE model");
         Weights.Report r = Weights.check(MiniMindLM.expectedShapes(c), sd);
         if (!r.clean()) {
             if (w.strict.strict())
@@ -126,14 +127,15 @@ public final class ExportCommand implements Callable<Integer> {
     }
 
     static String architecture(ModelConfig c) {
-        return c.qkNorm() ? "Qwen3ForCausalLM" : "LlamaForCausalLM";
+        if (c.qkNorm()) return c.useMoe() ? "Qwen3MoeForCausalLM" : "Qwen3ForCausalLM";
+        return "LlamaForCausalLM";
     }
 
     /** transformers' config for the architecture the model is, with MiniMind's hyper-parameters. */
     static Map<String, Object> config(ModelConfig c, String torchDtype, int bos, int eos) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("architectures", new String[]{architecture(c)});
-        m.put("model_type", c.qkNorm() ? "qwen3" : "llama");
+        m.put("model_type", !c.qkNorm() ? "llama" : c.useMoe() ? "qwen3_moe" : "qwen3");
         m.put("vocab_size", c.vocabSize());
         m.put("hidden_size", c.hiddenSize());
         m.put("intermediate_size", c.intermediateSize());
@@ -151,6 +153,19 @@ public final class ExportCommand implements Callable<Integer> {
         if (c.qkNorm()) {
             m.put("use_sliding_window", false);
             m.put("sliding_window", null);
+            if (c.useMoe()) {
+                // convert_model.py's Qwen3MoeConfig(num_experts, num_experts_per_tok, moe_intermediate_size,
+                // norm_topk_prob); the rest at Qwen3MoeConfig's defaults, which make every layer sparse. Its
+                // router_aux_loss_coef (0.001) is transformers' own load-balancing loss, only used when training there.
+                m.put("num_experts", c.nRoutedExperts());
+                m.put("num_experts_per_tok", c.numExpertsPerTok());
+                m.put("moe_intermediate_size", c.intermediateSize());
+                m.put("norm_topk_prob", c.normTopkProb());
+                m.put("decoder_sparse_step", 1);
+                m.put("mlp_only_layers", new int[0]);
+                m.put("output_router_logits", false);
+                m.put("router_aux_loss_coef", 0.001);
+            }
         } else {
             m.put("mlp_bias", false);
         }

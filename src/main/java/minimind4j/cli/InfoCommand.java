@@ -33,7 +33,7 @@ public final class InfoCommand implements Callable<Integer> {
         System.out.println("file: " + weight);
         System.out.printf("config: hidden_size=%d num_hidden_layers=%d num_attention_heads=%d num_key_value_heads=%d head_dim=%d intermediate_size=%d vocab_size=%d qk_norm=%s use_moe=%s%n",
                 c.hiddenSize(), c.numHiddenLayers(), c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), c.intermediateSize(),
-                c.vocabSize(), c.qkNorm(), c.useMoe() ? "1 (" + c.nRoutedExperts() + " routed, " + c.nSharedExperts() + " shared)" : "0");
+                c.vocabSize(), c.qkNorm(), c.useMoe() ? "1 (" + c.nRoutedExperts() + " routed, " + c.nSharedExperts() + " shared, top-" + c.numExpertsPerTok() + ", " + (c.qkNorm() ? "minimind-3" : "MiniMind2") + " router)" : "0");
         System.out.printf("parameters: %,d (%.2fM; the tied embedding/lm_head counted once)%n", params, params / 1e6);
         Weights.Report r = Weights.check(MiniMindLM.expectedShapes(c), sd);
         System.out.println("keys: " + sd.size() + (r.clean() ? " (a complete MiniMind state dict)" : "\n" + r.describe(weight)));

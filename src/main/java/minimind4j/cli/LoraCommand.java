@@ -50,9 +50,11 @@ public final class LoraCommand extends TrainCommand {
     private LoraTraining training;
 
     @Override
-    StageDefaults defaults() {
-        // train_lora.py: epochs 10, batch 32, lr 1e-4, accumulation 1, max_seq_len 340, SFT data, from full_sft
-        return new StageDefaults("sft", loraName != null ? loraName : "lora_medical", 10, 32, 1e-4, 1, 340, "dataset/lora_medical.jsonl", "full_sft");
+    StageDefaults defaults(String family) {
+        // train_lora.py: epochs 10, batch 32, lr 1e-4, accumulation 1, max_seq_len 340, SFT data, from full_sft;
+        // the empty-think ratio of the family's SFT stage
+        return new StageDefaults("sft", loraName != null ? loraName : "lora_medical", 10, 32, 1e-4, 1, 340, "dataset/lora_medical.jsonl", "full_sft",
+                family.equals("minimind3") ? 0.2 : 0.05);
     }
 
     @Override
@@ -62,7 +64,7 @@ public final class LoraCommand extends TrainCommand {
     TrainOptions options(StageDefaults s, Demo.Profile demo) {
         // the demo adapts the bundled pretrained model; train_lora.py logs every 10 steps
         StageDefaults d = new StageDefaults(s.stage(), s.saveWeight(), s.epochs(), s.batchSize(), s.learningRate(), s.accumulationSteps(),
-                s.maxSeqLen(), s.dataPath(), demo != null ? "pretrain" : s.fromWeight());
+                s.maxSeqLen(), s.dataPath(), demo != null ? "pretrain" : s.fromWeight(), s.emptyThinkRatio());
         if (f.logInterval == null && demo == null) f.logInterval = 10;
         return super.options(d, demo);
     }

@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 
 /** MiniMind's model flags, shared by every command that builds or loads a model. */
 public final class ModelFlags {
-    @Option(names = {"--hidden_size", "--hidden-size"}, description = "Hidden size (default: 512)")
+    @Option(names = {"--hidden_size", "--hidden-size"}, description = "Hidden size (default: 512 for minimind2, 768 for minimind3)")
     public Integer hiddenSize;
 
     @Option(names = {"--num_hidden_layers", "--num-hidden-layers"}, description = "Number of decoder layers (default: 8)")
@@ -23,7 +23,7 @@ public final class ModelFlags {
     @Option(names = {"--vocab_size", "--vocab-size"}, description = "Vocabulary size (default: 6400)")
     public Integer vocabSize;
 
-    @Option(names = {"--model_family", "--model-family"}, description = "minimind2 (512/8 '26M', the default) or minimind3 (q/k norm, wider FFN)")
+    @Option(names = {"--model_family", "--model-family"}, description = "minimind2 (MiniMind2: 512/8 '26M', the default) or minimind3 (minimind-3: 768/8, q/k norm, wider FFN, post_init N(0, 0.02) init); sets the architecture, the init of a fresh model and the training defaults of that MiniMind version")
     public String family;
 
     public boolean anyGiven() {
@@ -55,7 +55,8 @@ public final class ModelFlags {
         return c;
     }
 
+    /** The config for a fresh model: the family's own MiniMind defaults (minimind2 512/8, minimind3 768/8) under the flags. */
     public ModelConfig resolve() {
-        return resolve(ModelConfig.minimind2());
+        return resolve("minimind3".equals(family) ? ModelConfig.minimind3(768, 8, false) : ModelConfig.minimind2());
     }
 }

@@ -29,11 +29,22 @@ abstract class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** The stage's defaults, MiniMind's (train_full_sft.py / train_pretrain.py), applied to every unset flag. */
+    /**
+     * The stage's defaults, those of MiniMind's train_full_sft.py / train_pretrain.py of the model family's own
+     * MiniMind version, applied to every unset flag.
+     */
     record StageDefaults(String stage, String saveWeight, int epochs, int batchSize, double learningRate,
-                         int accumulationSteps, int maxSeqLen, String dataPath, String fromWeight) {}
+                         int accumulationSteps, int maxSeqLen, String dataPath, String fromWeight, double emptyThinkRatio) {}
 
-    abstract StageDefaults defaults();
+    /** The defaults for a model family ("minimind2" or "minimind3"). */
+    abstract StageDefaults defaults(String family);
+
+    StageDefaults defaults() {
+        String family = m.family == null ? "minimind2" : m.family;
+        if (!family.equals("minimind2") && !family.equals("minimind3"))
+            throw new UserError("--model_family " + family + ": expected minimind2 or minimind3");
+        return defaults(family);
+    }
 
     /** {@code --dtype auto} on a CPU: what this machine trains fastest in; null elsewhere. */
     private CpuPrecision cpuChoice;
@@ -76,7 +87,7 @@ abstract class TrainCommand implements Callable<Integer> {
                 TrainFlags.or(f.fromResume, 0) == 1,
                 TrainFlags.or(f.tokenizerPath, dm ? demo.tokenizer() : Path.of("model")),
                 TrainFlags.or(f.addSystemRatio, 0.2),
-                TrainFlags.or(f.emptyThinkRatio, 0.2),
+                TrainFlags.or(f.emptyThinkRatio, s.emptyThinkRatio()),
                 f.strictData,
                 TrainFlags.or(f.groupByLength, 1) == 1 && !f.padToMaxSeqLen,
                 f.padToMaxSeqLen,
@@ -119,6 +130,9 @@ abstract class TrainCommand implements Callable<Integer> {
         // workers choose their threads once they know which ranks share their machine
         if (d.launches()) return d.launch(spec, 0);
         PrintStream out = System.out;
+        if (config.useMoe() && !o.padToMaxSeqLen() && DistributedFlags.localRank() <= 0)
+            out.println("note: MoE aux loss averages over padding too; batches here are padded to their longest sample, MiniMind's to "
+                    + "max_seq_len, so aux_loss differs from MiniMind's (--pad_to_max_seq_len --group_by_length 0 matches it exactly)");
         try (Distributed dist = d.join(precision)) {
             if (dist.worldSize() > 1) {
                 f.numThreads = DistributedFlags.threadsPerRank(dist, f.numThreads, out);

@@ -13,11 +13,11 @@ public final class TrainFlags {
     Path saveDir;
     @Option(names = {"--save_weight", "--save-weight"}, description = "Prefix of the saved weights: {save_dir}/{save_weight}_{hidden}[_moe].pth (default: full_sft; pretrain: pretrain)")
     String saveWeight;
-    @Option(names = "--epochs", description = "Epochs (default: 2; pretrain: 1)")
+    @Option(names = "--epochs", description = "Epochs (default: 2; pretrain: 1 for minimind2, 2 for minimind3)")
     Integer epochs;
     @Option(names = {"--batch_size", "--batch-size"}, description = "Batch size per process (default: 16; pretrain: 32)")
     Integer batchSize;
-    @Option(names = {"--learning_rate", "--learning-rate"}, description = "Peak learning rate, cosine down to 10%% (default: 1e-6; pretrain: 5e-4)")
+    @Option(names = {"--learning_rate", "--learning-rate"}, description = "Peak learning rate, cosine down to 10%% (default: 1e-6 for minimind2, 1e-5 for minimind3; pretrain: 5e-4)")
     Double learningRate;
     @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
@@ -35,10 +35,10 @@ public final class TrainFlags {
     Integer logInterval;
     @Option(names = {"--save_interval", "--save-interval"}, description = "Save weights and a resume checkpoint every N steps (default: 1000)")
     Integer saveInterval;
-    @Option(names = {"--max_seq_len", "--max-seq-len"}, description = "Truncate samples to this many tokens (default: 340)")
+    @Option(names = {"--max_seq_len", "--max-seq-len"}, description = "Truncate samples to this many tokens (default: 340; sft with minimind3: 768)")
     Integer maxSeqLen;
     @Option(names = {"--data_path", "--data-path"}, arity = "1..*", paramLabel = "PATH",
-            description = "Training data: .jsonl, .json (array or one object per line), .jsonl.gz/.json.gz, a directory of them, a quoted glob; several may be given (default: dataset/sft_mini_512.jsonl; pretrain: dataset/pretrain_hq.jsonl)")
+            description = "Training data: .jsonl, .json (array or one object per line), .jsonl.gz/.json.gz, a directory of them, a quoted glob; several may be given (default: dataset/sft_mini_512.jsonl, minimind3: dataset/sft_t2t_mini.jsonl; pretrain: dataset/pretrain_hq.jsonl, minimind3: dataset/pretrain_t2t_mini.jsonl)")
     java.util.List<Path> dataPath;
     @Option(names = {"--data_format", "--data-format"}, description = "SFT: auto, minimind, openai, sharegpt, alpaca or prompt_completion (default: auto, from each record's keys)")
     String dataFormat;
@@ -52,7 +52,7 @@ public final class TrainFlags {
     Path tokenizerPath;
     @Option(names = {"--add_system_ratio", "--add-system-ratio"}, description = "SFT: probability of adding one of MiniMind's system prompts (default: 0.2)")
     Double addSystemRatio;
-    @Option(names = {"--empty_think_ratio", "--empty-think-ratio"}, description = "SFT: probability of keeping an empty <think> block (default: 0.2)")
+    @Option(names = {"--empty_think_ratio", "--empty-think-ratio"}, description = "SFT: probability of keeping an empty <think> block (default: 0.05 for minimind2, 0.2 for minimind3, as their lm_dataset.py)")
     Double emptyThinkRatio;
     @Option(names = {"--strict_data", "--strict-data"}, description = "Stop at the first bad data line instead of skipping it")
     boolean strictData;

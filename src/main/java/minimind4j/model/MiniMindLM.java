@@ -151,12 +151,19 @@ public final class MiniMindLM implements AutoCloseable {
     }
 
     /**
-     * A freshly initialised model, as PyTorch initialises MiniMind (it never calls post_init): every Linear weight
-     * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a=sqrt(5)), the tied embedding keeps lm_head's init,
-     * RMSNorm weights are ones.
+     * A freshly initialised model, as MiniMind initialises its family when trained from scratch.
+     * <ul>
+     * <li>MiniMind2 never calls post_init, so PyTorch's own init applies: every Linear weight (the MoE gate too)
+     * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a=sqrt(5)), the tied embedding keeps lm_head's init
+     * (lm_head is built last and its weight replaces the embedding's), RMSNorm weights are ones.</li>
+     * <li>minimind-3's MiniMindForCausalLM ends its constructor with post_init(), i.e. transformers'
+     * PreTrainedModel._init_weights with initializer_range 0.02 (MiniMindConfig sets none, the library default
+     * applies): every Linear and the embedding N(0, 0.02), RMSNorm weights ones.</li>
+     * </ul>
      */
     public static MiniMindLM init(ModelConfig c, long seed) {
         Torch.seed(seed);
+        boolean postInit = c.family().equals("minimind3");
         LinkedHashMap<String, Tensor> p = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : expectedShapes(c).entrySet()) {
             if (e.getKey().equals(LM_HEAD)) continue;
@@ -164,6 +171,9 @@ public final class MiniMindLM implements AutoCloseable {
             Tensor t;
             if (shape.length == 1) {
                 t = torch.ones(shape, new TensorOptions(ScalarType.Float));
+            } else if (postInit) {
+                t = torch.empty(shape, new TensorOptions(ScalarType.Float), null);
+                torch.normal_(t, 0.0, INITIALIZER_RANGE);
             } else {
                 double bound = 1.0 / Math.sqrt(shape[1]);
                 t = torch.empty(shape, new TensorOptions(ScalarType.Float), null);
@@ -174,6 +184,9 @@ public final class MiniMindLM implements AutoCloseable {
         }
         return new MiniMindLM(c, p);
     }
+
+    /** transformers' default initializer_range, which minimind-3's post_init uses. */
+    public static final double INITIALIZER_RANGE = 0.02;
 
     /**
      * A model over the given fp32 tensors, which must be exactly {@link #expectedShapes} (lm_head optional: it is the

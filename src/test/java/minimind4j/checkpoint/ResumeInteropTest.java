@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -137,17 +137,17 @@ class ResumeInteropTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"minimind2", "minimind3"})
-    void aResumeFileWrittenHereContinuesInPyTorchWithItsMoments(String family, @TempDir Path dir) throws Exception {
+    @CsvSource({"minimind2, false", "minimind3, false", "minimind3, true"})
+    void aResumeFileWrittenHereContinuesInPyTorchWithItsMoments(String family, boolean moe, @TempDir Path dir) throws Exception {
         TestPython.require("torch");
-        ModelConfig c = config(family, false);
+        ModelConfig c = config(family, moe);
         RandomBatch b1 = RandomBatch.of(VOCAB, ROWS, COLS, 4, 1), b2 = RandomBatch.of(VOCAB, ROWS, COLS, 3, 2), b3 = RandomBatch.of(VOCAB, ROWS, COLS, 5, 3);
         try (MiniMindLM m = MiniMindLM.init(c, 7)) {
             AdamW opt = adamW(m);
             step(m, opt, b1, LR);
             step(m, opt, b2, LR * 0.9);
             ResumeCheckpoint.save(dir.resolve("resume.pth"), m, opt, 0, 2, 1, 42, ROWS, Map.of());
-            Map<String, Object> cfg = pyConfig(family, false);
+            Map<String, Object> cfg = pyConfig(family, moe);
             cfg.put("lr", LR * 0.8);
             Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(cfg));
             writeBatches(dir.resolve("batch.pth"), List.of(b3));
@@ -165,24 +165,24 @@ class ResumeInteropTest {
             assertTrue(d < SAME_UPDATE, "torch's next update differs from ours by " + d);
 
             // what dropping the moments would give: far from torch's, so the comparison above can fail
-            try (MiniMindLM fresh = MiniMindLM.fromTensors(c, tensors(before))) {
+            try (MiniMindLM fresh = MiniMindLM.fromTensors(c, tensors(before, c))) {
                 step(fresh, adamW(fresh), b3, LR * 0.8);
                 double far = updateDifference(before, weights(fresh), torchAfter);
-                System.out.printf("%s: update vs torch's %.3g; with a fresh optimizer %.3g%n", family, d, far);
+                System.out.printf("%s moe=%s: update vs torch's %.3g; with a fresh optimizer %.3g%n", family, moe, d, far);
                 assertTrue(far > 100 * SAME_UPDATE, "a fresh optimizer is only " + far + " away");
             }
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"minimind2", "minimind3"})
-    void aMiniMindResumeFileContinuesHereWithItsMoments(String family, @TempDir Path dir) throws Exception {
+    @CsvSource({"minimind2, false", "minimind3, false", "minimind2, true", "minimind3, true"})
+    void aMiniMindResumeFileContinuesHereWithItsMoments(String family, boolean moe, @TempDir Path dir) throws Exception {
         TestPython.require("torch");
-        ModelConfig c = config(family, false);
+        ModelConfig c = config(family, moe);
         List<RandomBatch> batches = List.of(RandomBatch.of(VOCAB, ROWS, COLS, 4, 11), RandomBatch.of(VOCAB, ROWS, COLS, 2, 12),
                 RandomBatch.of(VOCAB, ROWS, COLS, 6, 13));
         double[] lrs = {LR, LR * 0.7, LR * 0.5};
-        Map<String, Object> cfg = pyConfig(family, false);
+        Map<String, Object> cfg = pyConfig(family, moe);
         cfg.put("lrs", lrs);
         cfg.put("seed", 5);
         Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(cfg));
@@ -202,31 +202,21 @@ class ResumeInteropTest {
             Map<String, float[]> torchAfter = weights(dir.resolve("torch_after.pth"));
             double d = updateDifference(before, weights(m), torchAfter);
             assertTrue(d < SAME_UPDATE, "our next update differs from torch's by " + d);
-            try (MiniMindLM fresh = MiniMindLM.fromTensors(c, tensors(before))) {
+            try (MiniMindLM fresh = MiniMindLM.fromTensors(c, tensors(before, c))) {
                 step(fresh, adamW(fresh), batches.get(2), lrs[2]);
                 double far = updateDifference(before, weights(fresh), torchAfter);
-                System.out.printf("%s: update vs torch's %.3g; with a fresh optimizer %.3g%n", family, d, far);
+                System.out.printf("%s moe=%s: update vs torch's %.3g; with a fresh optimizer %.3g%n", family, moe, d, far);
                 assertTrue(far > 100 * SAME_UPDATE, "a fresh optimizer is only " + far + " away");
             }
         }
     }
 
-    static Map<String, Tensor> tensors(Map<String, float[]> w) {
+    /** Flat float arrays back to tensors of the model's shapes. */
+    static Map<String, Tensor> tensors(Map<String, float[]> w, ModelConfig c) {
+        Map<String, long[]> shapes = MiniMindLM.expectedShapes(c);
         Map<String, Tensor> t = new LinkedHashMap<>();
-        for (Map.Entry<String, float[]> e : w.entrySet()) t.put(e.getKey(), Torch.floats(e.getValue(), e.getValue().length));
-        return reshape(t);
-    }
-
-    /** Flat float arrays back to the shapes of the tiny test models (both families, dense). */
-    private static Map<String, Tensor> reshape(Map<String, Tensor> flat) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (String family : List.of("minimind2", "minimind3")) {
-            Map<String, long[]> shapes = MiniMindLM.expectedShapes(config(family, false));
-            if (!shapes.keySet().containsAll(flat.keySet()) || shapes.size() - 1 != flat.size()) continue;
-            flat.forEach((k, v) -> out.put(k, v.view(shapes.get(k))));
-            return out;
-        }
-        throw new AssertionError("no test config has these parameters");
+        for (Map.Entry<String, float[]> e : w.entrySet()) t.put(e.getKey(), Torch.floats(e.getValue(), shapes.get(e.getKey())));
+        return t;
     }
 
     /** This project's state round-trips: the next step from a reloaded file is bit-identical to the live run's. */

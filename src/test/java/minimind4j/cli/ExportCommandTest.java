@@ -96,6 +96,40 @@ class ExportCommandTest {
         assertEquals("BF16", Safetensors.read(out.resolve("model.safetensors")).get("model.layers.0.self_attn.q_norm.weight").dtype().name());
     }
 
+    /** minimind-3's MoE is Qwen3-MoE as convert_model.py writes it: the same per-expert tensors, its MoE config keys. */
+    @Test
+    void miniMind3MoeBecomesQwen3MoeAndChatsTheSame() throws Exception {
+        ModelConfig c = ModelConfig.minimind3(64, 2, true);
+        Path pth = save(c, "full_sft_64_moe.pth"), out = dir.resolve("qwen_moe");
+        CliRun r = run("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind3().toString(), "--out_dir", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Qwen3MoeForCausalLM"), r.out());
+        Map<String, HostTensor> source = Weights.read(pth), exported = Safetensors.read(out.resolve("model.safetensors"));
+        List<String> expectedKeys = new ArrayList<>(MiniMindLM.expectedShapes(c).keySet());
+        expectedKeys.remove(MiniMindLM.LM_HEAD);
+        assertEquals(expectedKeys, new ArrayList<>(exported.keySet()));
+        assertTrue(exported.containsKey("model.layers.1.mlp.gate.weight") && exported.containsKey("model.layers.1.mlp.experts.3.down_proj.weight"));
+        for (String k : expectedKeys) assertEquals(source.get(k), exported.get(k), k);
+        JsonNode cfg = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals("Qwen3MoeForCausalLM", cfg.at("/architectures/0").asText());
+        assertEquals("qwen3_moe", cfg.get("model_type").asText());
+        assertEquals(4, cfg.get("num_experts").asInt());
+        assertEquals(1, cfg.get("num_experts_per_tok").asInt());
+        assertEquals(c.intermediateSize(), cfg.get("moe_intermediate_size").asInt());
+        assertTrue(cfg.get("norm_topk_prob").asBoolean());
+        assertEquals(1, cfg.get("decoder_sparse_step").asInt());
+        assertEquals(0, cfg.get("mlp_only_layers").size());
+
+        CliRun info = run("info", "--weight", out.toString(), "--no_keys");
+        assertTrue(info.out().contains("use_moe=1 (4 routed, 0 shared, top-1, minimind-3 router)"), info.out());
+        String[] ask = {"--prompt", "你好", "--temperature", "0", "--max_new_tokens", "6", "--show_speed", "0"};
+        CliRun fromPth = run(concat(new String[]{"chat", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind3().toString()}, ask));
+        CliRun fromDir = run(concat(new String[]{"chat", "--weight", out.toString(), "--tokenizer_path", out.toString()}, ask));
+        assertEquals(0, fromPth.code(), fromPth.err());
+        assertEquals(0, fromDir.code(), fromDir.err());
+        assertEquals(fromPth.out(), fromDir.out());
+    }
+
     /** 4 heads / 1 KV head has the tensor shapes of 8 / 2 at hidden 64: config.json is what tells them apart later. */
     @Test
     void aHeadLayoutTheShapesCannotShowTravelsInConfigJson() throws Exception {
@@ -114,7 +148,7 @@ class ExportCommandTest {
         Path moe = save(ModelConfig.minimind2(64, 2, true), "moe.pth"), out = dir.resolve("none");
         CliRun r = run("export", "--weight", moe.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--out_dir", out.toString());
         assertEquals(2, r.code());
-        assertTrue(r.err().startsWith("error: " + moe + ": MoE weights have no exact transformers architecture"), r.err());
+        assertTrue(r.err().startsWith("error: " + moe + ": MiniMind2 MoE weights have no exact transformers architecture"), r.err());
         assertFalse(Files.exists(out));
 
         Path dense = save(ModelConfig.minimind2(64, 2, false), "dense.pth"), busy = Files.createDirectories(dir.resolve("busy"));

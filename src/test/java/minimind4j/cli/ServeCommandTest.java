@@ -31,10 +31,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 /** {@code minimind serve}: loads a weight file, prints where it listens, serves, stops. */
 class ServeCommandTest {
 
-    @Test
-    void servesAWeightFileUntilStopped(@TempDir Path dir) throws Exception {
-        Path file = dir.resolve("full_sft_32.pth");
-        try (MiniMindLM m = MiniMindLM.init(ModelConfig.minimind2(32, 2, false), 4)) {
+    /** Both families; minimind-3 as its MoE (router, top-1, no shared expert). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"minimind2, full_sft_32", "minimind3, full_sft_32_moe"})
+    void servesAWeightFileUntilStopped(String family, String id, @TempDir Path dir) throws Exception {
+        Path file = dir.resolve(id + ".pth");
+        ModelConfig c = family.equals("minimind3") ? ModelConfig.minimind3(32, 2, true) : ModelConfig.minimind2(32, 2, false);
+        Path tokenizer = family.equals("minimind3") ? TestPaths.minimind3() : TestPaths.minimind2();
+        try (MiniMindLM m = MiniMindLM.init(c, 4)) {
             Weights.saveHalf(file, m);
         }
         ServeCommand command = new ServeCommand();
@@ -42,7 +46,7 @@ class ServeCommandTest {
         command.out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         CommandLine cli = new CommandLine(command);
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cli.execute("--weight", file.toString(),
-                "--tokenizer_path", TestPaths.minimind2().toString(), "--port", "0", "--max_new_tokens", "4"));
+                "--tokenizer_path", tokenizer.toString(), "--port", "0", "--max_new_tokens", "4"));
         String url = null;
         Pattern listening = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)/v1");
         for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); url == null && System.nanoTime() < end; ) {
@@ -57,7 +61,7 @@ class ServeCommandTest {
             HttpResponse<String> models = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/models")).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             ObjectMapper json = new ObjectMapper();
-            assertEquals("full_sft_32", json.readTree(models.body()).at("/data/0/id").asText());
+            assertEquals(id, json.readTree(models.body()).at("/data/0/id").asText());
             HttpResponse<String> chat = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions"))
                     .timeout(Duration.ofSeconds(60))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}],"
@@ -70,7 +74,7 @@ class ServeCommandTest {
         }
         assertEquals(0, exit.get(60, TimeUnit.SECONDS));
         String out = bytes.toString(StandardCharsets.UTF_8);
-        assertTrue(out.contains("minimind serve: full_sft_32"), out);
+        assertTrue(out.contains("minimind serve: " + id), out);
         assertTrue(out.contains("4 completion tokens, length"), "each request is logged: " + out);
         assertTrue(out.endsWith("minimind serve: stopped\n"), out);
     }
