@@ -93,7 +93,7 @@ abstract class TrainCommand implements Callable<Integer> {
         TrainOptions o = options(s, demo);
         // before anything is written or launched: a bad --device/--dtype is the user's first error to see
         Precision precision = Precision.resolve(o.device(), o.dtype(), o.cpuAutocast(), DistributedFlags.localRank());
-        if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir());
+        if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir(), s.dataPath());
         if (d.launches()) return d.launch(spec, Math.max(1, Runtime.getRuntime().availableProcessors() / d.nprocPerNode));
         PrintStream out = System.out;
         try (Distributed dist = d.join(precision)) {
