@@ -129,6 +129,18 @@ class LoraCommandTest {
     }
 
     @Test
+    void loraWithoutArgumentsRunsTheBundledDemo() {
+        Path out = dir.resolve("demo-run");
+        // a few steps only: everything else is what `./minimind lora` does
+        CliRun r = CliRun.of("lora", "--save_dir", out.toString(), "--max_steps", "2", "--num_threads", "1");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("no --data_path given and no dataset/lora_medical.jsonl: running the bundled demo"), r.out());
+        assertTrue(Files.isRegularFile(out.resolve("lora_medical_128.pth")));
+        assertEquals(6, r.out().lines().filter(l -> l.startsWith("  lora:")).count(), r.out());
+        assertEquals(6, r.out().lines().filter(l -> l.startsWith("  base:")).count(), r.out());
+    }
+
+    @Test
     void sftAndLoraTakeAFilePathAsFromWeight() throws Exception {
         Path data = Files.write(dir.resolve("tiny.jsonl"), Files.readAllLines(DEMO.resolve("sft.jsonl")).subList(0, 8));
         Path out = dir.resolve("sft-from-path");
