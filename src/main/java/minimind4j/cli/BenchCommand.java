@@ -53,8 +53,12 @@ public final class BenchCommand implements Callable<Integer> {
     int steps;
     @Option(names = {"--num_threads", "--num-threads"}, description = "Intra-op threads (default: cores - 1, at least 1)")
     Integer threads;
-    @Option(names = "--mode", defaultValue = "both", description = "both, fast (this project's default) or minimind")
+    @Option(names = "--mode", defaultValue = "both", description = "both, fast (this project's default), minimind, or lora (full SFT vs LoRA on the same batches: step time, peak RSS)")
     String mode;
+    @Option(names = {"--lora_rank", "--lora-rank"}, defaultValue = "16", description = "--mode lora: adapter rank (default: 16)")
+    int loraRank;
+    @Option(names = {"--lora_target", "--lora-target"}, defaultValue = "square", description = "--mode lora: square, all-linear or a comma list (default: square)")
+    String loraTarget;
     @Option(names = "--json", description = "Print one JSON object")
     boolean json;
     @Mixin
@@ -106,11 +110,16 @@ public final class BenchCommand implements Callable<Integer> {
         report.put("gemm_gflops", gemm / 1e9);
         say("(a) engine GEMM on the model's shapes (%d rows): %.1f GFLOP/s", batchSize * 120, gemm / 1e9);
         Map<String, Object> fast = null, mm = null;
-        if (!mode.equals("minimind")) {
+        if (mode.equals("lora")) {
+            loraComparison(c, samples, gemm, report);
+        } else if (!List.of("both", "fast", "minimind").contains(mode)) {
+            throw new UserError("--mode " + mode + ": expected both, fast, minimind or lora");
+        }
+        if (!mode.equals("minimind") && !mode.equals("lora")) {
             fast = runMode(c, samples, true, gemm, Distributed.single());
             report.put("fast", fast);
         }
-        if (!mode.equals("fast")) {
+        if (!mode.equals("fast") && !mode.equals("lora")) {
             mm = runMode(c, samples, false, gemm, Distributed.single());
             report.put("minimind", mm);
         }
@@ -262,7 +271,50 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * LoRA and full SFT in this project's default mode on the same batches, one after the other in this process; the
+     * peak-RSS high-water mark is reset (Linux /proc/self/clear_refs) before each, so each peak is its own.
+     */
+    private void loraComparison(ModelConfig c, List<Sample> samples, double gemm, Map<String, Object> report) {
+        minimind4j.lora.LoraConfig lc = new minimind4j.lora.LoraConfig(loraRank, loraRank, 0.0, minimind4j.lora.LoraTargets.parse(loraTarget));
+        // LoRA first: what it frees stays in the allocator and is reused by the larger full run, so neither peak is inflated by the other
+        double rss1 = resetPeakRss();
+        Map<String, Object> lora = runMode(c, samples, true, gemm, Distributed.single(), lc);
+        lora.put("peak_rss_mb", peakRssMb());
+        lora.put("rss_mb_at_start", rss1);
+        double rss0 = resetPeakRss();
+        Map<String, Object> full = runMode(c, samples, true, gemm, Distributed.single(), null);
+        full.put("peak_rss_mb", peakRssMb());
+        full.put("rss_mb_at_start", rss0);
+        report.put("full_sft", full);
+        report.put("lora", lora);
+        double time = (double) lora.get("seconds_per_step") / (double) full.get("seconds_per_step");
+        double peak = (double) lora.get("peak_rss_mb") / (double) full.get("peak_rss_mb");
+        report.put("lora_vs_full_step_time", time);
+        report.put("lora_vs_full_peak_rss", peak);
+        say("LoRA (rank %d, %s, %d trainable parameters) vs full SFT on the same batches: step time %.2fx (%.2f vs %.2f s), peak RSS %.2fx (%.0f vs %.0f MB; LoRA ran first, %.0f vs %.0f MB above the start of each)",
+                loraRank, lc.targets().spec(), ((Number) lora.get("trainable_parameters")).longValue(), time, (double) lora.get("seconds_per_step"),
+                (double) full.get("seconds_per_step"), peak, (double) lora.get("peak_rss_mb"), (double) full.get("peak_rss_mb"),
+                (double) lora.get("peak_rss_mb") - rss1, (double) full.get("peak_rss_mb") - rss0);
+    }
+
+    /** Resets VmHWM to the current RSS where Linux allows it (writing 5 to clear_refs); returns the current RSS. */
+    static double resetPeakRss() {
+        System.gc();
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (Exception ignored) {
+            // not Linux, or not permitted: the peaks are then process-wide
+        }
+        return currentRssMb();
+    }
+
     private Map<String, Object> runMode(ModelConfig c, List<Sample> samples, boolean fast, double gemm, Distributed dist) {
+        return runMode(c, samples, fast, gemm, dist, null);
+    }
+
+    /** {@code lora} null: full training; else adapters of that config on the frozen model, only they optimised. */
+    private Map<String, Object> runMode(ModelConfig c, List<Sample> samples, boolean fast, double gemm, Distributed dist, minimind4j.lora.LoraConfig lora) {
         List<Batch> batches = new ArrayList<>();
         List<Sample> ordered = new ArrayList<>(samples);
         if (fast) ordered.sort(Comparator.comparingInt((Sample s) -> s.ids().length).reversed());
@@ -270,8 +322,13 @@ public final class BenchCommand implements Callable<Integer> {
             batches.add(Batch.of(ordered.subList(i, i + batchSize), 0, fast ? 0 : maxSeqLen));
         double fwd = 0, bwd = 0, optim = 0, data = 0, comm = 0, flops = 0;
         long tokens = 0, supervised = 0, positions = 0;
-        try (MiniMindLM m = MiniMindLM.init(c, 1).to(precision)) {
-            AdamW opt = Torch.adamW(m.parameters(), 1e-4, 0.9, 0.999, 1e-8, 0.01);
+        long trainable;
+        try (MiniMindLM m = MiniMindLM.init(c, 1).to(precision);
+             minimind4j.lora.LoraAdapters adapters = lora == null ? null : minimind4j.lora.LoraAdapters.init(c, lora, 2, m.anyParameter().device())) {
+            if (adapters != null) adapters.attach(m);
+            org.bytedeco.pytorch.TensorVector params = adapters != null ? adapters.parameters() : m.parameters();
+            trainable = adapters != null ? adapters.parameterCount() : m.parameterCount();
+            AdamW opt = Torch.adamW(params, 1e-4, 0.9, 0.999, 1e-8, 0.01);
             for (int s = 0; s < batches.size(); s++) {
                 Batch b = batches.get(s);
                 boolean timed = s > 0;
@@ -288,10 +345,10 @@ public final class BenchCommand implements Callable<Integer> {
                     l.total().backward();
                     sync();
                     long t3 = System.nanoTime();
-                    dist.averageGradients(m.parameters());
+                    dist.averageGradients(params);
                     sync();
                     long t3b = System.nanoTime();
-                    torch.clip_grad_norm_(m.parameters(), 1.0);
+                    torch.clip_grad_norm_(params, 1.0);
                     opt.step();
                     opt.zero_grad(true);
                     sync();
@@ -306,7 +363,8 @@ public final class BenchCommand implements Callable<Integer> {
                         supervised += b.supervised();
                         positions += (long) b.rows() * b.cols();
                         long logitRows = fast ? b.supervised() : (long) b.rows() * (b.cols() - 1);
-                        flops += matmulFlops(c, (long) b.rows() * b.cols(), logitRows, b.rows() * (double) b.cols() * (b.cols() + 1) / 2);
+                        // LoRA's backward skips the frozen weights' gradients: about 2 of full training's 3 passes (adapters' own FLOPs ignored)
+                        flops += matmulFlops(c, (long) b.rows() * b.cols(), logitRows, b.rows() * (double) b.cols() * (b.cols() + 1) / 2) * (lora == null ? 1 : 2.0 / 3);
                     }
                 }
             }
@@ -314,8 +372,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         double total = fwd + bwd + optim + data + comm;
         Map<String, Object> r = new LinkedHashMap<>();
-        String name = dist.worldSize() > 1 ? "rank 0 of " + dist.worldSize() : fast ? "(b) this project's default" : "(c) MiniMind layout";
+        String name = dist.worldSize() > 1 ? "rank 0 of " + dist.worldSize() : lora != null ? "LoRA" : fast ? "(b) this project's default" : "(c) MiniMind layout";
         if (!dist.isMain()) return r;
+        r.put("trainable_parameters", trainable);
         r.put("steps", batches.size() - 1);
         r.put("seconds_per_step", total / (batches.size() - 1));
         r.put("flops_per_step", flops / (batches.size() - 1));

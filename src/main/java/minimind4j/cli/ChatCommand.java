@@ -68,7 +68,8 @@ public final class ChatCommand implements Callable<Integer> {
         Map<String, HostTensor> sd = Weights.read(file);
         ModelConfig c = w.config(sd);
         // MiniMind decides by the weight's name; for a path, the file name is that name (not the folders above it)
-        boolean continuation = file.getFileName().toString().contains("pretrain");
+        // (with --lora the adapter was trained on conversations: chat, whatever the base is called)
+        boolean continuation = w.lora == null && file.getFileName().toString().contains("pretrain");
         Sampling sampling = new Sampling(temperature, topP, topK, repetitionPenalty);
         long baseSeed = seed != null ? seed : System.nanoTime();
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath); MiniMindLM m = w.onDevice(Weights.load(file, c, w.strict.strict(), System.err))) {

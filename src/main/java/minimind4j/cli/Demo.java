@@ -69,11 +69,14 @@ final class Demo {
     record Profile(ModelConfig model, Path saveDir, Path data, Path evalData, Path tokenizer, Path prompts,
                    int epochs, int batchSize, double learningRate, int maxSeqLen, int logInterval, int evalInterval) {
 
-        /** Checks the bundled files and puts the bundled pretrained weights where --from_weight pretrain looks. */
-        void prepare(PrintWriter out, Path saveDir) {
+        /**
+         * Checks the bundled files and puts the bundled pretrained weights where --from_weight pretrain looks;
+         * {@code usualData} is the data file the command looked for first, named in the notice.
+         */
+        void prepare(PrintWriter out, Path saveDir, String usualData) {
             for (Path p : List.of(data, tokenizer.resolve("tokenizer.json"), pretrainWeights()))
                 if (!Files.exists(p)) throw new UserError(p + ": bundled demo file missing (run from the minimind4j checkout or the unzipped distribution, or pass --data_path)");
-            out.println("no --data_path given and no dataset/sft_mini_512.jsonl: running the bundled demo (" + dir() + ", see demo/README.md)");
+            out.println("no --data_path given and no " + usualData + ": running the bundled demo (" + dir() + ", see demo/README.md)");
             out.printf("demo: %s, lr %.0e, %d epochs, batch %d; pass --data_path to train on your own data%n", data, learningRate, epochs, batchSize);
             out.flush();
             try {

@@ -126,7 +126,7 @@ abstract class TrainCommand implements Callable<Integer> {
             if (DistributedFlags.localRank() <= 0) System.out.println(cpuChoice.reason());
         }
         TrainOptions o = options(s, demo);
-        if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir());
+        if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir(), s.dataPath());
         // workers choose their threads once they know which ranks share their machine
         if (d.launches()) return d.launch(spec, 0);
         PrintStream out = System.out;

@@ -11,13 +11,13 @@ import java.nio.file.Path;
 public final class TrainFlags {
     @Option(names = {"--save_dir", "--save-dir"}, description = "Directory for weights, resume checkpoints and metrics (default: out)")
     Path saveDir;
-    @Option(names = {"--save_weight", "--save-weight"}, description = "Prefix of the saved weights: {save_dir}/{save_weight}_{hidden}[_moe].pth (default: full_sft; pretrain: pretrain)")
+    @Option(names = {"--save_weight", "--save-weight"}, description = "Prefix of the saved weights: {save_dir}/{save_weight}_{hidden}[_moe].pth (default: full_sft; pretrain: pretrain; lora: --lora_name)")
     String saveWeight;
-    @Option(names = "--epochs", description = "Epochs (default: 2; pretrain: 1 for minimind2, 2 for minimind3)")
+    @Option(names = "--epochs", description = "Epochs (default: 2; pretrain: 1 for minimind2, 2 for minimind3; lora: 10)")
     Integer epochs;
-    @Option(names = {"--batch_size", "--batch-size"}, description = "Batch size per process (default: 16; pretrain: 32)")
+    @Option(names = {"--batch_size", "--batch-size"}, description = "Batch size per process (default: 16; pretrain: 32; lora: 32)")
     Integer batchSize;
-    @Option(names = {"--learning_rate", "--learning-rate"}, description = "Peak learning rate, cosine down to 10%% (default: 1e-6 for minimind2, 1e-5 for minimind3; pretrain: 5e-4)")
+    @Option(names = {"--learning_rate", "--learning-rate"}, description = "Peak learning rate, cosine down to 10%% (default: 1e-6 for minimind2, 1e-5 for minimind3; pretrain: 5e-4; lora: 1e-4)")
     Double learningRate;
     @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
@@ -31,20 +31,20 @@ public final class TrainFlags {
     Integer accumulationSteps;
     @Option(names = {"--grad_clip", "--grad-clip"}, description = "Clip the global gradient norm to this (default: 1.0)")
     Double gradClip;
-    @Option(names = {"--log_interval", "--log-interval"}, description = "Log every N steps (default: 100)")
+    @Option(names = {"--log_interval", "--log-interval"}, description = "Log every N steps (default: 100; lora: 10)")
     Integer logInterval;
     @Option(names = {"--save_interval", "--save-interval"}, description = "Save weights and a resume checkpoint every N steps (default: 1000)")
     Integer saveInterval;
     @Option(names = {"--max_seq_len", "--max-seq-len"}, description = "Truncate samples to this many tokens (default: 340; sft with minimind3: 768)")
     Integer maxSeqLen;
     @Option(names = {"--data_path", "--data-path"}, arity = "1..*", paramLabel = "PATH",
-            description = "Training data: .jsonl, .json (array or one object per line), .jsonl.gz/.json.gz, a directory of them, a quoted glob; several may be given (default: dataset/sft_mini_512.jsonl, minimind3: dataset/sft_t2t_mini.jsonl; pretrain: dataset/pretrain_hq.jsonl, minimind3: dataset/pretrain_t2t_mini.jsonl)")
+            description = "Training data: .jsonl, .json (array or one object per line), .jsonl.gz/.json.gz, a directory of them, a quoted glob; several may be given (default: dataset/sft_mini_512.jsonl, minimind3: dataset/sft_t2t_mini.jsonl; pretrain: dataset/pretrain_hq.jsonl, minimind3: dataset/pretrain_t2t_mini.jsonl; lora: dataset/lora_medical.jsonl)")
     java.util.List<Path> dataPath;
     @Option(names = {"--data_format", "--data-format"}, description = "SFT: auto, minimind, openai, sharegpt, alpaca or prompt_completion (default: auto, from each record's keys)")
     String dataFormat;
     @Option(names = {"--truncation"}, description = "SFT samples longer than --max_seq_len: truncate (MiniMind), drop or error (default: truncate); samples left with no supervised token are always dropped")
     String truncation;
-    @Option(names = {"--from_weight", "--from-weight"}, description = "Start from {save_dir}/{from_weight}_{hidden}[_moe].pth, or none for a fresh model (default: pretrain; pretrain: none)")
+    @Option(names = {"--from_weight", "--from-weight"}, description = "Start from {save_dir}/{from_weight}_{hidden}[_moe].pth, a file path (.pth/.safetensors), or none for a fresh model (default: pretrain; pretrain: none; lora: full_sft)")
     String fromWeight;
     @Option(names = {"--from_resume", "--from-resume"}, description = "1 = continue from {save_dir}/{save_weight}_{hidden}[_moe]_resume.pth if it exists")
     Integer fromResume;

@@ -70,6 +70,27 @@ class BenchCommandTest {
     }
 
     @Test
+    void loraModeReportsStepTimeAndPeakRssAgainstFullSftOnTheSameBatches() throws Exception {
+        CliRun run = CliRun.of("bench", "--mode", "lora", "--hidden_size", "32", "--num_hidden_layers", "1", "--vocab_size", "256",
+                "--batch_size", "4", "--max_seq_len", "120", "--steps", "2", "--num_threads", "1", "--json");
+        assertEquals(0, run.code(), run.err());
+        JsonNode r = new ObjectMapper().readTree(run.out());
+        JsonNode full = r.get("full_sft"), lora = r.get("lora");
+        for (JsonNode m : List.of(full, lora)) {
+            assertTrue(m.get("seconds_per_step").asDouble() > 0);
+            assertTrue(m.get("peak_rss_mb").asDouble() > 0);
+        }
+        // q_proj and o_proj of one 32-hidden layer, rank 16: 2 * (16*32 + 32*16)
+        assertEquals(2048, lora.get("trainable_parameters").asLong());
+        assertEquals(full.get("steps").asInt(), lora.get("steps").asInt(), "the same batches");
+        assertEquals(full.get("tokens_per_s").asDouble() * full.get("seconds_per_step").asDouble(),
+                lora.get("tokens_per_s").asDouble() * lora.get("seconds_per_step").asDouble(), 1e-6, "the same tokens per step");
+        assertEquals(lora.get("seconds_per_step").asDouble() / full.get("seconds_per_step").asDouble(), r.get("lora_vs_full_step_time").asDouble(), 1e-9);
+        assertEquals(lora.get("peak_rss_mb").asDouble() / full.get("peak_rss_mb").asDouble(), r.get("lora_vs_full_peak_rss").asDouble(), 1e-9);
+        assertTrue(run.err().contains("LoRA (rank 16, square"), run.err());
+    }
+
+    @Test
     void syntheticLengthsFollowARealisticSftDistribution() {
         List<Sample> s = BenchCommand.synthetic(ModelConfig.minimind2(), 2000, 340, 7);
         int[] lengths = s.stream().mapToInt(x -> x.ids().length).sorted().toArray();

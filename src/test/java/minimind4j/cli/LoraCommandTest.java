@@ -128,6 +128,34 @@ class LoraCommandTest {
         assertTrue(wrong.err().contains("--lora_target"), wrong.err());
     }
 
+    @Test
+    void loraWithoutArgumentsRunsTheBundledDemo() {
+        Path out = dir.resolve("demo-run");
+        // a few steps only: everything else is what `./minimind lora` does
+        CliRun r = CliRun.of("lora", "--save_dir", out.toString(), "--max_steps", "2", "--num_threads", "1");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("no --data_path given and no dataset/lora_medical.jsonl: running the bundled demo"), r.out());
+        assertTrue(Files.isRegularFile(out.resolve("lora_medical_128.pth")));
+        assertEquals(6, r.out().lines().filter(l -> l.startsWith("  lora:")).count(), r.out());
+        assertEquals(6, r.out().lines().filter(l -> l.startsWith("  base:")).count(), r.out());
+    }
+
+    @Test
+    void sftAndLoraTakeAFilePathAsFromWeight() throws Exception {
+        Path data = Files.write(dir.resolve("tiny.jsonl"), Files.readAllLines(DEMO.resolve("sft.jsonl")).subList(0, 8));
+        Path out = dir.resolve("sft-from-path");
+        CliRun sft = CliRun.of("sft", "--data_path", data.toString(), "--tokenizer_path", DEMO.resolve("tokenizer").toString(),
+                "--from_weight", BASE.toString(), "--save_dir", out.toString(), "--hidden_size", "128", "--num_hidden_layers", "4",
+                "--vocab_size", "2048", "--batch_size", "4", "--max_steps", "1", "--num_threads", "1");
+        assertEquals(0, sft.code(), sft.out() + sft.err());
+        assertTrue(Files.isRegularFile(out.resolve("full_sft_128.pth")));
+        CliRun missing = CliRun.of("lora", "--data_path", data.toString(), "--tokenizer_path", DEMO.resolve("tokenizer").toString(),
+                "--from_weight", dir.resolve("missing_128.pth").toString(), "--save_dir", dir.resolve("nope").toString(),
+                "--hidden_size", "128", "--num_hidden_layers", "4", "--vocab_size", "2048");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("missing_128.pth: no such weight file"), missing.err());
+    }
+
     /**
      * The issue's "done when": MiniMind's load_lora semantics in real PyTorch (scripts/minimind_lora_torch.py, a
      * MiniMind-architecture module with model_lora.py's LoRA) accept the adapter and give `minimind eval --lora`'s loss;
