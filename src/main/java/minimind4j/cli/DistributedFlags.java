@@ -126,6 +126,8 @@ public final class DistributedFlags {
                 env.put("MASTER_ADDR", masterAddr);
                 env.put("MASTER_PORT", String.valueOf(masterPort));
                 if (System.console() != null) env.put("MINIMIND_TTY", "1");  // its stdout is a pipe now, ours a terminal
+                // c10d's warnings (a peer address without a reverse-DNS name, ...) are not the user's business; errors stay
+                env.putIfAbsent("TORCH_CPP_LOG_LEVEL", "ERROR");
                 env.putAll(extraEnv);
                 Process p = pb.start();
                 pumps.add(WorkerOutput.pump(p.getInputStream(), System.out));

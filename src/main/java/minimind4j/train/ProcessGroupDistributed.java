@@ -65,6 +65,8 @@ public final class ProcessGroupDistributed implements Distributed {
         String addr = env.getOrDefault("MASTER_ADDR", "127.0.0.1");
         int port = env.containsKey("MASTER_PORT") ? intVar(env, "MASTER_PORT") : 29500;
         if (rank < 0 || rank >= world) throw new UserError("RANK=" + rank + " is outside 0.." + (world - 1));
+        // libtorch reads TORCH_CPP_LOG_LEVEL (the launcher sets ERROR for its workers) only when asked to
+        torch.initLogging();
         try {
             TCPStoreOptions so = new TCPStoreOptions();
             so.port((short) port).isServer(rank == 0).waitWorkers(false).timeout(new Milliseconds(timeoutMs));
@@ -150,10 +152,12 @@ public final class ProcessGroupDistributed implements Distributed {
         }
     }
 
+    /** The first line of a libtorch error, without the "[/path/of/the/build/gloo/.../pair.cc:547] " it starts with. */
     static String firstLine(String s) {
         if (s == null) return "no message";
         int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        String line = nl < 0 ? s : s.substring(0, nl);
+        return line.replaceFirst("^\\[[^\\]\\s]*\\.(?:cc|cpp|h|hpp):\\d+] ", "");
     }
 
     @Override

@@ -27,7 +27,8 @@ import java.util.Locale;
 /**
  * The training loop of MiniMind's train_pretrain.py and train_full_sft.py: AdamW, the cosine schedule set every
  * micro-step, loss / accumulation_steps, clip + step + zero every accumulation_steps (leftovers flushed at the end
- * of an epoch), periodic fp16 weights plus a resume checkpoint, both written atomically.
+ * of an epoch), periodic fp16 weights plus a resume checkpoint, both written atomically. With --loss_average tokens
+ * the loss is normalised over the optimizer step's supervised tokens instead ({@link LossAverage}, {@link StepBatches}).
  *
  * <p>Beyond MiniMind: non-finite losses and gradient norms skip their optimizer step (and stop the run after
  * maxNanSteps bad steps in a row), no checkpoint with an inf/NaN value reaches the disk, SIGINT/SIGTERM/SIGHUP save a
