@@ -44,12 +44,16 @@ public record Sampling(double temperature, double topP, int topK, double repetit
         }
         for (int i = 0; i < v; i++) p[i] /= z;
         if (topP < 1.0) {
-            Integer[] order = new Integer[v];
-            for (int i = 0; i < v; i++) order[i] = i;
+            // only tokens still possible take part (after top_k, a handful of 6400): tokens at probability 0 add
+            // nothing to the running sum, and the stable sort keeps the rest in the order a sort of all would give
+            int live = 0;
+            for (int i = 0; i < v; i++) if (p[i] > 0) live++;
+            Integer[] order = new Integer[live];
+            for (int i = 0, k = 0; i < v; i++) if (p[i] > 0) order[k++] = i;
             Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
             double cum = 0;
             boolean cut = false;
-            for (int r = 0; r < v; r++) {
+            for (int r = 0; r < live; r++) {
                 int id = order[r];
                 // the token that crosses top_p is kept, as MiniMind's shifted mask does
                 if (cut) p[id] = 0;

@@ -915,12 +915,6 @@ public final class ChatServer implements AutoCloseable {
             return true;
         }
 
-        @Override
-        public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
-            fields.put(HttpHeader.CONTENT_TYPE, "application/json");
-            return ByteBuffer.wrap(errorBody(status, reason == null ? org.eclipse.jetty.http.HttpStatus.getMessage(status) : reason));
-        }
-
         private static byte[] errorBody(int status, String message) {
             ApiError e = new ApiError(status, status >= 500 ? "server_error" : "invalid_request_error", message, null, null);
             try {

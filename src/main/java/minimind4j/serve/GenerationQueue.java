@@ -170,8 +170,8 @@ final class GenerationQueue implements AutoCloseable {
             while (true) {
                 Ticket t;
                 try {
-                    // idle: sleep until a request comes; busy: only take what is already waiting
-                    t = batch.isEmpty() ? queue.take() : queue.poll();
+                    // idle: sleep until a request comes; busy: only take what is already waiting, if there is room
+                    t = batch.isEmpty() ? queue.take() : batch.size() < maxBatch ? queue.poll() : null;
                 } catch (InterruptedException e) {
                     break;
                 }

@@ -3,6 +3,7 @@ package minimind4j.serve;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -114,5 +115,35 @@ class ChatReplyParsingTest {
 
         ThinkingSplitter unfinished = new ThinkingSplitter();
         assertEquals("still </", unfinished.accept("still </").reasoning() + unfinished.finish().reasoning());
+    }
+
+    @Test
+    void streamedToolCallsAreToolCallDeltasNeverContent() {
+        // the reply MiniMind's model writes for a tool call, cut into pieces that split both tags and the JSON
+        String reply = "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"巴黎\"}}\n</tool_call>"
+                + "<tool_call>not json</tool_call> and <tool_call>{\"name\": \"now\"}</tool_call> then <tool_ca";
+        for (int size : new int[]{1, 2, 3, 5, 7, 11, 1000}) {
+            ToolCallStream s = new ToolCallStream();
+            StringBuilder content = new StringBuilder();
+            List<Map<String, Object>> calls = new ArrayList<>();
+            for (int i = 0; i < reply.length(); i += size) {
+                ToolCallStream.Delta d = s.accept(reply.substring(i, Math.min(reply.length(), i + size)));
+                assertFalse(d.content().contains("<tool_call>\n{"), "a tool call leaked into content: " + d.content());
+                content.append(d.content());
+                calls.addAll(d.calls());
+            }
+            content.append(s.finish());
+            assertEquals("Let me check.\n<tool_call>not json</tool_call> and  then <tool_ca", content.toString(), "pieces of " + size);
+            assertEquals(2, calls.size());
+            assertEquals(0, calls.get(0).get("index"));
+            assertEquals(1, calls.get(1).get("index"));
+            assertEquals(Map.of("name", "get_weather", "arguments", "{\"city\": \"巴黎\"}"), calls.get(0).get("function"));
+            assertEquals(Map.of("name", "now", "arguments", "{}"), calls.get(1).get("function"));
+            assertTrue(calls.get(0).get("id").toString().matches("call_[A-Za-z0-9]{24}"));
+            assertNotEquals(calls.get(0).get("id"), calls.get(1).get("id"));
+        }
+        ToolCallStream open = new ToolCallStream();
+        assertEquals("", open.accept("<tool_call>{\"name\": ").content());
+        assertEquals("<tool_call>{\"name\": ", open.finish(), "an unclosed span is released as written");
     }
 }
