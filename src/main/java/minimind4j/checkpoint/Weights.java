@@ -174,8 +174,8 @@ public final class Weights {
         if (!r.clean()) {
             if (strict) throw new UserError(r.describe(path)
                     + "\n  the file does not fit this model: check --hidden_size/--num_hidden_layers/--use_moe (`minimind info --weight " + path
-                    + "` shows the file's shapes), or load partially with --strict false");
-            if (report != null) report.println(r.describe(path) + "\n  (--strict false: loading the keys that fit)");
+                    + "` shows the file's shapes), or load partially with --strict 0");
+            if (report != null) report.println(r.describe(path) + "\n  (--strict 0: loading the keys that fit)");
         }
         try (PointerScope s = Torch.scope()) {
             MiniMindLM fresh = strict ? null : MiniMindLM.init(c, 42);

@@ -38,7 +38,7 @@ import java.util.concurrent.Callable;
                 "vocabulary projection on supervised positions only) and (c) the same data the MiniMind way (every sample padded",
                 "to max_seq_len, logits on every position). Prints FLOP/s, (b)/(a), tokens/s, supervised tokens/s, the",
                 "useful-token ratio of the two modes, where the time goes, and peak RSS. Data: synthetic SFT lengths 30-340",
-                "(median ~120) unless --data is given."})
+                "(median ~120)."})
 public final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelFlags model = new ModelFlags();
