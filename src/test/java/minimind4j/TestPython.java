@@ -73,6 +73,40 @@ public final class TestPython {
         return null;
     }
 
+    /**
+     * Runs {@code python script args...} with the interpreter that has {@code modules} (see {@link #require}), feeding
+     * {@code stdin}; returns standard output, failing the test with standard error when the script fails.
+     */
+    public static String run(String[] modules, String stdin, String script, String... args) {
+        String python = require(modules);
+        List<String> command = new ArrayList<>(List.of(python, script));
+        command.addAll(List.of(args));
+        try {
+            Path err = Files.createTempFile("testpython", ".err");
+            try {
+                Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
+                try (var in = p.getOutputStream()) {
+                    in.write(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+                byte[] out = p.getInputStream().readAllBytes();
+                if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    throw new AssertionError("python timed out: " + command);
+                }
+                if (p.exitValue() != 0)
+                    throw new AssertionError("python failed (" + p.exitValue() + "): " + command + "\n" + Files.readString(err));
+                return new String(out, java.nio.charset.StandardCharsets.UTF_8);
+            } finally {
+                Files.deleteIfExists(err);
+            }
+        } catch (IOException e) {
+            throw new AssertionError("cannot run " + command + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted: " + command, e);
+        }
+    }
+
     /** True when an interpreter with these modules exists (no skip, no failure). */
     public static boolean has(String... modules) {
         return find(List.of(modules)) != null;

@@ -89,8 +89,9 @@ public final class DataCommand {
     }
 
     @Command(name = "render", mixinStandardHelpOptions = true,
-            description = {"One JSON line per sample: {\"text\", \"input_ids\", \"labels\"}, the tensors training sees",
-                    "(padded to max_seq_len as MiniMind's dataset returns them; --no_pad for the unpadded ones).",
+            description = {"One JSON line per sample: {\"text\", \"input_ids\", \"labels\"} as MiniMind's dataset returns them, padded to",
+                    "max_seq_len. Training here does not pad a sample to max_seq_len (only a batch to its longest sample, unless",
+                    "--pad_to_max_seq_len): --no_pad prints the unpadded ids and labels, which are what its batches hold.",
                     "--show prints the text instead with supervised tokens highlighted: green on a terminal, [[...]] when",
                     "the output is a file or a pipe or NO_COLOR is set. Samples are shown as they are, before --truncation drops any."})
     static final class Render extends Common implements Callable<Integer> {

@@ -36,7 +36,9 @@ import java.util.stream.Stream;
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Writes a Hugging Face directory (model.safetensors, config.json, tokenizer) from a weight file:",
                 "MiniMind2 models as LlamaForCausalLM, minimind-3 models as Qwen3ForCausalLM (MoE: Qwen3MoeForCausalLM), as MiniMind's convert_model.py.",
-                "Loadable with transformers' AutoModelForCausalLM.from_pretrained(dir) and the tools built on it."})
+                "Laid out for transformers' AutoModelForCausalLM.from_pretrained(dir). Checked here by numpy reading model.safetensors",
+                "and a PyTorch Llama/Qwen3 module built from config.json alone giving the same logits (transformers itself is not",
+                "installed on this project's machines; scripts/torch_check/ runs it where it is)."})
 public final class ExportCommand implements Callable<Integer> {
     @Mixin
     WeightFiles w = new WeightFiles();

@@ -21,7 +21,9 @@ final class WeightFiles {
     String weight;
     @Option(names = {"--save_dir", "--save-dir"}, defaultValue = "out", description = "Directory of the weights (default: out)")
     Path saveDir;
-    @Option(names = {"--tokenizer_path", "--tokenizer-path", "--load_from"}, defaultValue = "model", description = "Tokenizer directory (default: model)")
+    @Option(names = {"--tokenizer_path", "--tokenizer-path", "--load_from"}, defaultValue = "model",
+            description = "Tokenizer directory (default: model). --load_from is accepted for MiniMind's eval_llm.py command lines,"
+                    + " where it names the model source; here it sets only the tokenizer: pass an exported directory as --weight")
     Path tokenizerPath;
     @Mixin
     ModelFlags model = new ModelFlags();

@@ -6,10 +6,10 @@ import java.util.Map;
  * An independent, deliberately naive double-precision MiniMind forward written from the Python model's definition
  * (model_minimind.py), used to check the libtorch model. No libtorch call is involved.
  */
-final class ReferenceForward {
+public final class ReferenceForward {
     private ReferenceForward() {}
 
-    static double[][] logits(ModelConfig c, Map<String, float[]> w, long[] ids) {
+    public static double[][] logits(ModelConfig c, Map<String, float[]> w, long[] ids) {
         int T = ids.length, H = c.hiddenSize(), nh = c.numAttentionHeads(), nkv = c.numKeyValueHeads(), D = c.headDim();
         double[][] x = new double[T][H];
         float[] emb = w.get("model.embed_tokens.weight");
@@ -57,7 +57,7 @@ final class ReferenceForward {
         return mm(hN, emb, c.vocabSize());
     }
 
-    static double loss(double[][] logits, long[] labels) {
+    public static double loss(double[][] logits, long[] labels) {
         double sum = 0;
         int n = 0;
         for (int t = 0; t + 1 < labels.length; t++) {

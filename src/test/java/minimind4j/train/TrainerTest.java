@@ -167,6 +167,60 @@ class TrainerTest {
         assertFalse(Files.exists(dir.resolve("cuda")), "nothing written");
     }
 
+    /**
+     * --pad_to_max_seq_len pads every batch to max_seq_len (MiniMind's layout, which also means MiniMind's batch order:
+     * no length grouping): every step's loss is that of the unpadded run in the same order.
+     */
+    @Test
+    void paddingToMaxSeqLenGivesTheSameLosses() throws Exception {
+        Path tight = dir.resolve("pad-no"), padded = dir.resolve("pad-yes");
+        // max_seq_len 64 and no system prompts: every sample is shorter, so the padded batches really are wider
+        String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3", "--max_steps", "4",
+                "--add_system_ratio", "0"};
+        assertEquals(0, run(concat(with(with(args(tight, "sft", sft, "--group_by_length", "0"), "--log_interval", "1"), "--max_seq_len", "64"), common)));
+        assertEquals(0, run(concat(with(with(args(padded, "sft", sft, "--pad_to_max_seq_len"), "--log_interval", "1"), "--max_seq_len", "64"), common)));
+        List<String> a = Files.readAllLines(tight.resolve("full_sft_32_metrics.csv")), b = Files.readAllLines(padded.resolve("full_sft_32_metrics.csv"));
+        assertEquals(5, a.size());
+        for (int i = 1; i < a.size(); i++) {
+            double x = Double.parseDouble(a.get(i).split(",", -1)[3]), y = Double.parseDouble(b.get(i).split(",", -1)[3]);
+            assertEquals(x, y, 2e-5, "step " + i);
+        }
+        // the unpadded batches of those steps are narrower than 64 (else the equality above proves nothing)
+        try (minimind4j.tokenizer.MiniMindTokenizer tok = minimind4j.tokenizer.MiniMindTokenizer.load(TestPaths.minimind2());
+             minimind4j.data.SftDataset ds = new minimind4j.data.SftDataset(minimind4j.data.SftDataset.index(sft, true), tok, 64, 0.0, 1.0, 42);
+             BatchLoader loader = new BatchLoader(new BatchPlan(ds, 4, 0, false, 32, 0, 1), 0, ds.padId(), 0)) {
+            for (int step = 1; step <= 4; step++) assertTrue(loader.next().cols() < 64, "step " + step + " batch is shorter than max_seq_len");
+        }
+    }
+
+    /** MiniMind2's MoE (4 routed + 1 shared experts, top-2) trains and learns; its aux loss is logged. */
+    @Test
+    void moeTrainingLearns() throws Exception {
+        Path save = dir.resolve("moe");
+        assertEquals(0, run(args(save, "sft", sft, "--epochs", "4", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "3e-3",
+                "--use_moe", "1", "--eval_data", sft.toString(), "--eval_interval", "6")));
+        List<String> csv = Files.readAllLines(save.resolve("full_sft_32_moe_metrics.csv"));
+        double first = evalLoss(csv, true), last = evalLoss(csv, false);
+        assertTrue(last < first - 0.5, "MoE eval loss should fall: " + first + " -> " + last);
+        assertTrue(Double.parseDouble(csv.get(1).split(",", -1)[5]) > 0, "the router's aux loss is part of the loss: " + csv.get(1));
+        Map<String, HostTensor> w = weights(save.resolve("full_sft_32_moe.pth"));
+        assertTrue(w.containsKey("model.layers.0.mlp.gate.weight"), w.keySet().toString());
+        assertTrue(w.keySet().stream().anyMatch(k -> k.contains("shared_experts")), w.keySet().toString());
+    }
+
+    /** minimind-3 (q/k norm, its own tokenizer and template) trains and learns. */
+    @Test
+    void minimind3TrainingLearns() throws Exception {
+        Path save = dir.resolve("mm3");
+        assertEquals(0, run(with(args(save, "sft", sft, "--epochs", "4", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "3e-3",
+                "--model_family", "minimind3", "--eval_data", sft.toString(), "--eval_interval", "6"), "--tokenizer_path", TestPaths.minimind3().toString())));
+        List<String> csv = Files.readAllLines(save.resolve("full_sft_32_metrics.csv"));
+        double first = evalLoss(csv, true), last = evalLoss(csv, false);
+        assertTrue(last < first - 0.5, "minimind-3 eval loss should fall: " + first + " -> " + last);
+        Map<String, HostTensor> w = weights(save.resolve("full_sft_32.pth"));
+        assertTrue(w.containsKey("model.layers.0.self_attn.q_norm.weight"), w.keySet().toString());
+    }
+
     /** 8 heads / 2 KV heads and 4 / 1 give tensors of identical shapes at hidden 32: only the recorded config tells. */
     @Test
     void resumingWithAnotherHeadLayoutIsRefusedAndAnotherSeedIsFlagged() throws Exception {
