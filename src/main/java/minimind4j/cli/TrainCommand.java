@@ -84,8 +84,16 @@ abstract class TrainCommand implements Callable<Integer> {
             demo = demoProfile();
             if (demo == null) throw new UserError(s.dataPath() + ": no such file (pass --data_path FILE.jsonl)");
         }
-        ModelConfig config = demo != null && !m.anyGiven() ? demo.model() : m.resolve();
         TrainOptions o = options(s, demo);
+        // the starting weights' file says the model's shape; flags only confirm it (a resumed run's checkpoint was
+        // written from the same shape, so the file is the authority there too)
+        ModelConfig config;
+        if (demo != null && !m.anyGiven()) config = demo.model();
+        else {
+            FromWeight start = FromWeight.resolve(o.fromWeight(), o.saveDir(), m);
+            config = start.config();
+            if (start.file() != null && FromWeight.looksLikeFile(o.fromWeight())) o = o.withFromWeight(start.file().toAbsolutePath().toString());
+        }
         // before anything is written or launched: a bad --device/--dtype is the user's first error to see
         Precision precision = Precision.resolve(o.device(), o.dtype(), o.cpuAutocast(), DistributedFlags.localRank());
         if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir());

@@ -123,7 +123,9 @@ public final class Trainer {
             if (o.fromWeight().equals("none")) {
                 model = MiniMindLM.init(config, o.seed());
             } else {
-                Path w = weightPath(o.fromWeight());
+                // a path (minimind sft --from_weight out/x.pth) or MiniMind's name {save_dir}/{name}_{hidden}.pth
+                Path w = o.fromWeight().endsWith(".pth") || o.fromWeight().endsWith(".safetensors") || o.fromWeight().contains("/")
+                        ? Path.of(o.fromWeight()) : weightPath(o.fromWeight());
                 if (!Files.exists(w))
                     throw new UserError(w + ": no such weight file (train the earlier stage first, or pass --from_weight none / another --save_dir)");
                 model = Weights.load(w, config, true, dist.isMain() ? out : null);
