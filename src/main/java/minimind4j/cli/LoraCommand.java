@@ -70,17 +70,6 @@ public final class LoraCommand extends TrainCommand {
     }
 
     @Override
-    ModelConfig modelConfig(StageDefaults s, Demo.Profile demo) {
-        String from = f.fromWeight;
-        // a base given as a file path: its shapes say what model it is, unless model flags say otherwise
-        if (demo == null && !m.anyGiven() && from != null && (from.endsWith(".pth") || from.endsWith(".safetensors")) && Files.isRegularFile(Path.of(from))) {
-            var sd = Weights.read(Path.of(from));
-            return Weights.inferConfig(sd, Weights.headsBeside(Path.of(from), 8));
-        }
-        return super.modelConfig(s, demo);
-    }
-
-    @Override
     Trainer prepare(Trainer t, TrainOptions o) {
         LoraConfig cfg = new LoraConfig(rank, alpha != null ? alpha : rank, dropout, LoraTargets.parse(target));
         if (o.fromWeight().equals("none")) throw new UserError("--from_weight none: LoRA adapts a trained model; pass --from_weight NAME or a file path");

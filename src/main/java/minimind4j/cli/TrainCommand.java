@@ -52,9 +52,19 @@ abstract class TrainCommand implements Callable<Integer> {
     /** Settings when the user gave no data: the bundled demo; null when the stage has no demo. */
     Demo.Profile demoProfile() { return null; }
 
-    /** The model to train: the demo's, or the model flags'. */
+    /** The starting weights as a file, when --from_weight named one (set by {@link #modelConfig}). */
+    private Path startFile;
+
+    /**
+     * The model to train: the demo's, or the starting weights' shape (their file says it; flags only confirm it, and a
+     * resumed run's checkpoint was written from the same shape), or the model flags' for a fresh model.
+     */
     ModelConfig modelConfig(StageDefaults s, Demo.Profile demo) {
-        return demo != null && !m.anyGiven() ? demo.model() : m.resolve();
+        if (demo != null && !m.anyGiven()) return demo.model();
+        String fromWeight = TrainFlags.or(f.fromWeight, s.fromWeight());
+        FromWeight start = FromWeight.resolve(fromWeight, TrainFlags.or(f.saveDir, demo != null ? demo.saveDir() : Path.of("out")), m);
+        if (start.file() != null && FromWeight.looksLikeFile(fromWeight)) startFile = start.file().toAbsolutePath();
+        return start.config();
     }
 
     /** The run's Trainer before it starts: LoRA attaches its adapters here. */
@@ -126,6 +136,7 @@ abstract class TrainCommand implements Callable<Integer> {
             if (DistributedFlags.localRank() <= 0) System.out.println(cpuChoice.reason());
         }
         TrainOptions o = options(s, demo);
+        if (startFile != null) o = o.withFromWeight(startFile.toString());
         if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir(), s.dataPath());
         // workers choose their threads once they know which ranks share their machine
         if (d.launches()) return d.launch(spec, 0);
@@ -137,6 +148,7 @@ abstract class TrainCommand implements Callable<Integer> {
             if (dist.worldSize() > 1) {
                 f.numThreads = DistributedFlags.threadsPerRank(dist, f.numThreads, out);
                 o = options(s, demo);
+                if (startFile != null) o = o.withFromWeight(startFile.toString());
             }
             Trainer t = prepare(new Trainer(o, config, precision, out, dist), o);
             Trainer.Result r = t.run();

@@ -38,6 +38,13 @@ public record TrainOptions(
         java.util.List<Path> dataPaths,                    // every --data_path (files, directories, globs); dataPath is the first
         minimind4j.data.formats.DataFormat dataFormat,     // --data_format
         minimind4j.data.Truncation truncation) {           // --truncation
+    public TrainOptions withFromWeight(String file) {
+        return new TrainOptions(stage, saveDir, saveWeight, epochs, batchSize, learningRate, device, dtype, cpuAutocast,
+                accumulationSteps, gradClip, logInterval, saveInterval, maxSeqLen, dataPath, file, fromResume, tokenizerPath,
+                addSystemRatio, emptyThinkRatio, strictData, groupByLength, padToMaxSeqLen, numThreads, evalData, evalInterval,
+                maxNanSteps, seed, maxSteps, lossAverage, strictLoad, dataPaths, dataFormat, truncation);
+    }
+
     /** SFT sample settings of this run; for a held-out set, without random augmentation so evals compare. */
     public minimind4j.data.SftDataset.Options sftOptions(boolean forEval) {
         return new minimind4j.data.SftDataset.Options(maxSeqLen, forEval ? 0 : addSystemRatio, forEval ? 1 : emptyThinkRatio,

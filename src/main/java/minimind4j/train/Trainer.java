@@ -74,8 +74,9 @@ public final class Trainer {
 
     /** The file --from_weight names: a path as given (ends in .pth/.safetensors), else {save_dir}/{from_weight}_{hidden}.pth. */
     public Path fromWeightPath() {
+        // a path (minimind sft --from_weight out/x.pth) or MiniMind's name {save_dir}/{name}_{hidden}.pth
         String w = o.fromWeight();
-        return w.endsWith(".pth") || w.endsWith(".safetensors") ? Path.of(w) : weightPath(w);
+        return w.endsWith(".pth") || w.endsWith(".safetensors") || w.contains("/") ? Path.of(w) : weightPath(w);
     }
 
     /** Asks the loop to save a resume checkpoint and return after the current step (Ctrl-C does this). */

@@ -238,34 +238,25 @@ class TrainerTest {
     }
 
     /**
-     * A line whose chat template raises only when its batch is prepared, mid-run: the run stops with file:line, keeps
-     * its progress in a resume checkpoint, and after the line is fixed --from_resume 1 ends exactly where an
-     * uninterrupted run over the fixed file ends.
+     * A line whose chat template raises: sft renders every sample before the first step, so the line is dropped and
+     * named (file:line and the template's message) in the start-of-training line, and the run trains on the rest.
      */
     @Test
-    void aLineThatFailsMidRunKeepsTheProgressForAResumeAfterTheFix() throws Exception {
+    void aLineTheTemplateFailsOnIsDroppedAndNamedBeforeTraining() throws Exception {
         Path tok = TestPaths.tokenizerThatRejects(dir.resolve("boom-tokenizer"));
-        // the sample in the third batch of epoch 1 (MiniMind's order: randperm seeded 42) is the broken one
-        int broken = BatchPlan.permutation(24, 42)[9];
         List<String> lines = Files.readAllLines(sft);
         List<String> bad = new ArrayList<>(lines);
+        int broken = 9;
         bad.set(broken, "{\"conversations\":[{\"role\":\"user\",\"content\":\"" + TestPaths.REJECTED + "\"},{\"role\":\"assistant\",\"content\":\"ok\"}]}");
-        Path data = dir.resolve("boom.jsonl"), save = dir.resolve("boom"), full = dir.resolve("boomfull");
+        Path data = dir.resolve("boom.jsonl"), save = dir.resolve("boom");
         Files.write(data, bad);
         String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--group_by_length", "0", "--add_system_ratio", "0"};
-        CliRun failed = CliRun.of(with(concat(args(save, "sft", data), common), "--tokenizer_path", tok.toString()));
-        String msg = failed.err().strip();
-        assertEquals(2, failed.code(), msg);
-        assertTrue(msg.contains("boom.jsonl:" + (broken + 1) + ": the chat template failed on this conversation (chat template line 1: no booms here)"), msg);
-        assertTrue(msg.endsWith("progress saved: fix the line and continue with --from_resume 1"), msg);
-        @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(save.resolve("full_sft_32_resume.pth"));
-        assertEquals(2L, ((Number) root.get("step")).longValue(), "two batches were done before the broken one");
-
-        Files.write(data, lines);
-        assertEquals(0, run(with(concat(args(save, "sft", data, "--from_resume", "1"), common), "--tokenizer_path", tok.toString())));
-        assertEquals(0, run(with(concat(args(full, "sft", data), common), "--tokenizer_path", tok.toString())));
-        Map<String, HostTensor> wf = weights(full.resolve("full_sft_32.pth")), wp = weights(save.resolve("full_sft_32.pth"));
-        for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k);
+        CliRun r = CliRun.of(with(concat(args(save, "sft", data), common), "--tokenizer_path", tok.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("1 dropped because the chat template fails on them (first: " + data + ":" + (broken + 1)
+                + ": the chat template failed on this conversation (chat template line 1: no booms here)); training on "
+                + (lines.size() - 1) + " samples"), r.out());
+        assertTrue(Files.exists(save.resolve("full_sft_32.pth")));
     }
 
     /**
