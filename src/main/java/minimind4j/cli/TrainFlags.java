@@ -60,7 +60,7 @@ public final class TrainFlags {
     Integer groupByLength;
     @Option(names = {"--pad_to_max_seq_len", "--pad-to-max-seq-len"}, description = "Pad every batch to max_seq_len like MiniMind (slower, same loss)")
     boolean padToMaxSeqLen;
-    @Option(names = {"--num_threads", "--num-threads"}, description = "Intra-op threads (default: cores - 1, at least 1; chat, serve, export and info default to 1)")
+    @Option(names = {"--num_threads", "--num-threads"}, description = "Intra-op threads (default: cores - 1, at least 1, or what --dtype auto found fastest; ranks sharing a machine split its cores)")
     Integer numThreads;
     @Option(names = {"--eval_data", "--eval-data"}, description = "Held-out JSONL evaluated every --eval_interval steps")
     Path evalData;
