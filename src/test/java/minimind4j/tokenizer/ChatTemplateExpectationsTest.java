@@ -16,8 +16,8 @@ import minimind4j.TestPaths;
 
 /**
  * The checked-in expected-*.jsonl must be what Python Jinja2 renders today from the checked-in inputs: reruns
- * {@code scripts/render_templates.py} into a temporary folder and compares. Skipped where python3 with jinja2 is
- * missing; the parity tests themselves never need Python.
+ * {@code scripts/render_templates.py} into a temporary folder and compares. Needs python3 with jinja2 (TestPython: fails under CI,
+ * skips elsewhere); the parity tests themselves never need Python.
  */
 class ChatTemplateExpectationsTest {
 
