@@ -269,6 +269,8 @@ public final class ChatServer implements AutoCloseable {
         try {
             http.setStopTimeout(1000);
             http.stop();
+        } catch (java.util.concurrent.TimeoutException e) {
+            // a client kept its connection open past the 1 s grace: Jetty closed it anyway, nothing to report
         } catch (Exception e) {
             System.err.println("minimind serve: stopping the HTTP server: " + e);
         }
