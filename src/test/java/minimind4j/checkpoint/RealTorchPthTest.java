@@ -87,7 +87,7 @@ class RealTorchPthTest {
                 "{\"conversations\":[{\"role\":\"user\",\"content\":\"2+2?\"},{\"role\":\"assistant\",\"content\":\"4\"}]}"));
         Path save = dir.resolve("run");
         assertEquals(0, Minimind.run("sft", "--data_path", data.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
-                "--save_dir", save.toString(), "--hidden_size", "32", "--num_hidden_layers", "1", "--max_seq_len", "32",
+                "--save_dir", save.toString(), "--hidden_size", "32", "--num_hidden_layers", "1", "--max_seq_len", "128",
                 "--epochs", "2", "--batch_size", "1", "--from_weight", "none", "--device", "cpu", "--num_threads", "1"));
         // weights_only=False: torch 1.13's restricted unpickler refuses the Python floats of the optimizer settings
         JsonNode resume = torch("load-full", save.resolve("full_sft_32_resume.pth"));
