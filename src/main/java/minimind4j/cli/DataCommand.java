@@ -202,7 +202,7 @@ public final class DataCommand {
         public Integer call() throws Exception {
             long start = System.nanoTime();
             try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath); TokenDataset ds = open(tok, System.err)) {
-                Measurement m = Measurement.of(ds, epoch - 1, json ? null : System.err::println);
+                Measurement m = Measurement.of(ds, epoch - 1, System.err::println); // progress on stderr: stdout stays the report
                 JsonlIndex idx = ds.index();
                 int total = m.size(), n = 0;
                 int[] lengths = new int[total];

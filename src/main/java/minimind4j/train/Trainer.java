@@ -119,14 +119,15 @@ public final class Trainer {
         if (o.numThreads() > 0) Torch.setThreads(o.numThreads());
         if (o.epochs() < 1 || o.batchSize() < 1 || o.accumulationSteps() < 1 || o.maxSeqLen() < 2)
             throw new UserError("--epochs, --batch_size, --accumulation_steps must be >= 1 and --max_seq_len >= 2");
-        try {
-            Files.createDirectories(o.saveDir());
-        } catch (Exception e) {
-            throw new UserError(o.saveDir() + ": cannot create the save directory (" + e.getMessage() + ")");
-        }
-        removeStaleTemps();
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(o.tokenizerPath());
              TokenDataset data = openDataset(tok, o.dataPaths(), false)) {
+            // after the data is accepted: refused data leaves nothing on disk, not even an empty save directory
+            try {
+                Files.createDirectories(o.saveDir());
+            } catch (Exception e) {
+                throw new UserError(o.saveDir() + ": cannot create the save directory (" + e.getMessage() + ")");
+            }
+            removeStaleTemps();
             if (tok.vocabSize() > config.vocabSize())
                 throw new UserError(o.tokenizerPath() + ": the tokenizer has " + tok.vocabSize() + " tokens but the model's vocab_size is " + config.vocabSize() + " (pass --vocab_size)");
             return train(tok, data);

@@ -168,4 +168,17 @@ class DatasetFixturesTest {
         e = assertThrows(UserError.class, () -> SftDataset.index(p, false));
         assertTrue(e.getMessage().contains("multimodal data, not SFT conversations: a \"image_url\" content part"), e.getMessage());
     }
+
+    @Test
+    void sftRefusesPreferenceDataBeforeTrainingAndLeavesNothingOnDisk() {
+        Path save = dir.resolve("out");
+        minimind4j.cli.CliRun r = minimind4j.cli.CliRun.of("sft", "--data_path", fixture("dpo_en_demo.json").toString(),
+                "--tokenizer_path", TestPaths.minimind3().toString(), "--save_dir", save.toString(), "--from_weight", "none",
+                "--hidden_size", "32", "--num_hidden_layers", "1", "--device", "cpu");
+        assertEquals(2, r.code(), r.err());
+        String err = r.err().strip();
+        assertEquals(1, err.lines().count(), "one line, no stack trace: " + err);
+        assertTrue(err.startsWith("error: " + fixture("dpo_en_demo.json") + ":2 (record 1): preference (DPO) data"), err);
+        assertFalse(Files.exists(save), "no save directory for refused data");
+    }
 }
