@@ -60,15 +60,18 @@ final class TorchSideBySide {
             new ObjectMapper().writeValue(batches.toFile(), spec);
             int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
             String threads = cores > 1 ? "1," + cores : "1";
-            out.say("MiniMind's step on PyTorch (%s, fp32 and bf16 autocast, %s thread(s)) on the same %d batches ...", python, threads, list.size());
+            CpuFeatures cpu = CpuFeatures.read();
+            // without native bf16, MiniMind's step forced to bf16 autocast is emulated (~10x slower): nobody would train so
+            String dtypes = cpu.nativeBf16() ? "fp32,bf16" : "fp32";
+            if (!cpu.nativeBf16()) out.say("%s: %s, so MiniMind's step is timed in fp32 only (its CPU default)", cpu.model(), cpu.bf16Summary());
+            out.say("MiniMind's step on PyTorch (%s, %s, %s thread(s)) on the same %d batches ...", python, dtypes, threads, list.size());
             Process p = new ProcessBuilder(python, script.toString(), batches.toString(), "--threads", threads,
-                    "--dtypes", "fp32,bf16", "--steps", String.valueOf(steps)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                    "--dtypes", dtypes, "--steps", String.valueOf(steps)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(3600, TimeUnit.SECONDS) || p.exitValue() != 0)
                 throw new UserError(script + " failed (exit " + (p.isAlive() ? "timeout" : p.exitValue()) + "); its error is printed above");
             JsonNode r = new ObjectMapper().readTree(json);
             double mine = (double) ours.get("supervised_tokens_per_s");
-            CpuFeatures cpu = CpuFeatures.read();
             out.say("side by side on %s (%s), %d cores, batch %d, max_seq_len %d, supervised tokens/s:", cpu.model(), cpu.bf16Summary(), cores, batchSize, maxSeqLen);
             out.say("  %-64s %10s %12s", "", "sup. tok/s", "this project");
             List<Map<String, Object>> rows = new ArrayList<>();

@@ -56,7 +56,9 @@ class BenchCommandTest {
         assertEquals(demo.resolve("sft.jsonl").toString(), r.get("data").asText());
         JsonNode vs = r.get("vs_torch");
         int cores = Runtime.getRuntime().availableProcessors();
-        assertEquals(cores > 1 ? 4 : 2, vs.get("modes").size(), vs.toString());
+        // bf16 autocast is timed only where the CPU has native bf16 (emulated, it is nobody's way to train)
+        int dtypes = minimind4j.engine.CpuFeatures.read().nativeBf16() ? 2 : 1;
+        assertEquals((cores > 1 ? 2 : 1) * dtypes, vs.get("modes").size(), vs.toString());
         double mine = r.get("fast").get("supervised_tokens_per_s").asDouble();
         for (JsonNode m : vs.get("modes")) {
             double v = m.get("supervised_tokens_per_s").asDouble();
