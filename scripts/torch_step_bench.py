@@ -21,8 +21,34 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import minimind_torch  # noqa: E402
 
 
+def loaded_blas():
+    """The BLAS library this process mapped (Debian's torch takes whatever libblas.so.3 the alternatives point at)."""
+    try:
+        with open('/proc/self/maps') as f:
+            libs = {os.path.basename(l.split()[-1]) for l in f if 'blas' in l or 'mkl' in l or 'blis' in l}
+        return ', '.join(sorted(libs)) or 'none mapped'
+    except OSError:
+        return 'unknown'
+
+
+def gemm_rate(spec, dtype):
+    """FLOP/s of one [1920 x hidden] x [hidden x intermediate] product, best of 3: the engine's speed at this moment."""
+    h = spec['hidden_size']
+    i = spec.get('intermediate_size') or 64 * ((int(h * 8 / 3) + 63) // 64)
+    t = torch.bfloat16 if dtype == 'bf16' else torch.float32
+    a, b = torch.randn(1920, h).to(t), torch.randn(h, i).to(t)
+    a @ b
+    best = float('inf')
+    for _ in range(3):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * 1920 * h * i / best
+
+
 def run_mode(spec, batches, dtype, threads, steps):
     torch.set_num_threads(threads)
+    gemm = gemm_rate(spec, dtype)
     torch.manual_seed(0)
     c = minimind_torch.make_config(spec['family'], hidden_size=spec['hidden_size'], num_hidden_layers=spec['num_hidden_layers'],
                                    use_moe=spec.get('use_moe', False), vocab_size=spec['vocab_size'])
@@ -63,7 +89,7 @@ def run_mode(spec, batches, dtype, threads, steps):
         done += 1
     secs = time.perf_counter() - t0
     return {'dtype': dtype, 'threads': threads, 'steps': done, 's_per_step': secs / done, 'tokens_per_s': tokens / secs,
-            'supervised_tokens_per_s': supervised / secs, 'first_loss': losses[0]}
+            'supervised_tokens_per_s': supervised / secs, 'first_loss': losses[0], 'gemm_gflops': gemm / 1e9}
 
 
 def main():
@@ -79,7 +105,8 @@ def main():
     for dtype in a.dtypes.split(','):
         for threads in (int(t) for t in a.threads.split(',')):
             modes.append(run_mode(spec, spec['batches'], dtype, threads, a.steps))
-    print(json.dumps({'torch': torch.__version__, 'modes': modes}))
+    blas = loaded_blas()
+    print(json.dumps({'torch': torch.__version__, 'blas': blas, 'modes': modes}))
 
 
 if __name__ == '__main__':

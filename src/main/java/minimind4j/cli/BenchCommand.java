@@ -24,7 +24,6 @@ import minimind4j.train.Distributed;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -77,6 +76,8 @@ public final class BenchCommand implements Callable<Integer> {
     Path tokenizerPath;
     @Option(names = {"--vs_torch", "--vs-torch"}, description = "Also time MiniMind's own step on real PyTorch (scripts/torch_step_bench.py) on the same batches")
     boolean vsTorch;
+    @Option(names = "--breakdown", description = "Also time each op family of the default step (matmuls, attention, norms, elementwise, loss, embedding, casts, optimizer) at the step's shapes")
+    boolean breakdown;
 
     /** The device and precision of every measurement, as a training run with the same flags would use. */
     private Precision precision = Precision.cpu();
@@ -104,23 +105,24 @@ public final class BenchCommand implements Callable<Integer> {
                 "batch_size", batchSize, "max_seq_len", maxSeqLen, "threads", Torch.threads(), "parameters", MiniMindLM.parameterCount(c),
                 "device", precision.describe()));
         say("device: %s", precision.describe());
-        List<Sample> samples = data == null ? synthetic(c, batchSize * (steps + 1), maxSeqLen, 7) : realSamples(c, batchSize * (steps + 1));
+        List<List<Sample>> batches = data == null ? firstBatches(synthetic(c, batchSize * TRAINING_WINDOW, maxSeqLen, 7)) : realBatches(c);
         report.put("data", data == null ? "synthetic" : data.toString());
+        report.put("batches", batchStats(batches));
         double gemm = gemmRate(c, batchSize * 120L, precision);
         report.put("gemm_gflops", gemm / 1e9);
         say("(a) engine GEMM on the model's shapes (%d rows): %.1f GFLOP/s", batchSize * 120, gemm / 1e9);
         Map<String, Object> fast = null, mm = null;
         if (mode.equals("lora")) {
-            loraComparison(c, samples, gemm, report);
+            loraComparison(c, batches, gemm, report);
         } else if (!List.of("both", "fast", "minimind").contains(mode)) {
             throw new UserError("--mode " + mode + ": expected both, fast, minimind or lora");
         }
         if (!mode.equals("minimind") && !mode.equals("lora")) {
-            fast = runMode(c, samples, true, gemm, Distributed.single());
+            fast = runMode(c, batches, true, gemm, Distributed.single());
             report.put("fast", fast);
         }
         if (!mode.equals("fast") && !mode.equals("lora")) {
-            mm = runMode(c, samples, false, gemm, Distributed.single());
+            mm = runMode(c, batches, false, gemm, Distributed.single());
             report.put("minimind", mm);
         }
         if (fast != null && mm != null) {
@@ -128,7 +130,16 @@ public final class BenchCommand implements Callable<Integer> {
             report.put("supervised_tokens_per_s_ratio", ratio);
             say("useful (supervised) tokens/s, this project vs MiniMind's layout: %.2fx", ratio);
         }
-        if (vsTorch && fast != null) report.put("vs_torch", TorchSideBySide.run(c, samples, batchSize, maxSeqLen, steps, fast, precision, this::say));
+        if (vsTorch && fast != null) {
+            Map<String, Object> vs = TorchSideBySide.run(c, batches, maxSeqLen, gemm, precision, this::say,
+                    () -> runMode(c, batches, true, gemm, Distributed.single()), fast);
+            report.put("vs_torch", vs);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> after = (Map<String, Object>) vs.get("this_project_after");
+            fast = after;  // the breakdown compares with the step measured nearest to it
+        }
+        if (breakdown && fast != null) report.put("breakdown", StepBreakdown.run(c, batches, precision, (double) fast.get("seconds_per_step"),
+                (Map<?, ?>) fast.get("time_split"), this::say));
         if (leakSteps > 0) report.put("leak", leakCheck(c, leakSteps));
         report.put("peak_rss_mb", peakRssMb());
         say("peak RSS: %.0f MB", peakRssMb());
@@ -146,19 +157,58 @@ public final class BenchCommand implements Callable<Integer> {
         (json ? System.err : System.out).println(String.format(Locale.ROOT, fmt, args));
     }
 
-    /** The first n samples of --data as training renders them (no augmentation: every mode sees the same tokens). */
-    private List<Sample> realSamples(ModelConfig c, int n) {
+    /** Samples per length-grouping window in training (Trainer: windows of 32 batches). */
+    static final int TRAINING_WINDOW = 32;
+
+    /**
+     * The first steps + 1 full batches training would run on --data: epoch 0's shuffled order, grouped by length in
+     * windows of 32 batches (the default --group_by_length 1), without system-prompt augmentation so every mode and
+     * PyTorch see the same tokens.
+     */
+    private List<List<Sample>> realBatches(ModelConfig c) {
         if (!Files.exists(data)) throw new UserError(data + ": no such file (--data)");
         try (minimind4j.tokenizer.MiniMindTokenizer tok = minimind4j.tokenizer.MiniMindTokenizer.load(tokenizerPath);
              minimind4j.data.SftDataset ds = minimind4j.data.SftDataset.open(List.of(data), false, tok,
                      minimind4j.data.SftDataset.Options.of(maxSeqLen).withAugmentation(0, 1, 42), m -> {})) {
             if (tok.vocabSize() > c.vocabSize())
                 throw new UserError(tokenizerPath + ": the tokenizer has " + tok.vocabSize() + " tokens but the model's vocab_size is " + c.vocabSize() + " (pass --vocab_size)");
-            if (ds.size() < n) throw new UserError(data + ": " + ds.size() + " usable samples, the bench needs batch_size x (steps + 1) = " + n + " (lower --steps or --batch_size)");
-            List<Sample> out = new ArrayList<>();
-            for (int i = 0; i < n; i++) out.add(ds.get(i, 0));
+            if (ds.size() < batchSize * (steps + 1))
+                throw new UserError(data + ": " + ds.size() + " usable samples, the bench needs batch_size x (steps + 1) = " + batchSize * (steps + 1) + " (lower --steps or --batch_size)");
+            minimind4j.train.BatchPlan plan = new minimind4j.train.BatchPlan(ds, batchSize, 0, true, TRAINING_WINDOW, 0, 1);
+            List<List<Sample>> out = new ArrayList<>();
+            for (int w = 0; out.size() < steps + 1 && w * TRAINING_WINDOW < plan.iters(); w++)
+                for (List<Sample> b : plan.window(w))
+                    if (b.size() == batchSize && out.size() < steps + 1) out.add(List.copyOf(b));
+            if (out.size() < steps + 1) throw new UserError(data + ": only " + out.size() + " full batches of " + batchSize + " (lower --steps or --batch_size)");
             return out;
         }
+    }
+
+    /** The first steps + 1 full batches of one length-grouped window of these samples. */
+    private List<List<Sample>> firstBatches(List<Sample> window) {
+        List<List<Sample>> out = new ArrayList<>();
+        for (List<Sample> b : minimind4j.train.BatchPlan.grouped(window, batchSize, 0, 0))
+            if (b.size() == batchSize && out.size() < steps + 1) out.add(b);
+        return out;
+    }
+
+    private static Map<String, Object> batchStats(List<List<Sample>> batches) {
+        long tokens = 0, positions = 0, supervised = 0;
+        for (List<Sample> b : batches) {
+            int longest = 0;
+            for (Sample s : b) {
+                longest = Math.max(longest, s.ids().length);
+                tokens += s.ids().length;
+                for (int t = 1; t < s.labels().length; t++) if (s.labels()[t] != LossMask.IGNORE) supervised++;
+            }
+            positions += (long) longest * b.size();
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("count", batches.size());
+        m.put("mean_tokens_per_sample", (double) tokens / Math.max(1, batches.stream().mapToInt(List::size).sum()));
+        m.put("supervised_fraction", (double) supervised / Math.max(1, tokens));
+        m.put("padding_fraction", 1 - (double) tokens / Math.max(1, positions));
+        return m;
     }
 
     /** Lengths 30..max (log-normal around 120), the reply the last ~45% of each sample, random token ids. */
@@ -224,9 +274,9 @@ public final class BenchCommand implements Callable<Integer> {
     private int scaling(ModelConfig c) throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
         Torch.setThreads(threads != null ? threads : Torch.defaultThreads());
-        List<Sample> samples = synthetic(c, batchSize * (steps + 1), maxSeqLen, 7);
+        List<List<Sample>> batches = firstBatches(synthetic(c, batchSize * (steps + 1), maxSeqLen, 7));
         say("one process, %d threads, batch %d:", Torch.threads(), batchSize);
-        Map<String, Object> one = runMode(c, samples, true, Double.NaN, Distributed.single());
+        Map<String, Object> one = runMode(c, batches, true, Double.NaN, Distributed.single());
         Path result = Files.createTempFile("minimind-bench", ".json");
         say("%d processes, %d threads each, batch %d each:", d.nprocPerNode, Math.max(1, cores / d.nprocPerNode), batchSize);
         int code = d.launch(spec, Math.max(1, cores / d.nprocPerNode), Map.of(RESULT_ENV, result.toString()));
@@ -258,7 +308,7 @@ public final class BenchCommand implements Callable<Integer> {
             List<Sample> all = synthetic(c, batchSize * world * (steps + 1), maxSeqLen, 7);
             List<Sample> mine = new ArrayList<>();
             for (int i = dist.rank(); i < all.size(); i += world) mine.add(all.get(i));
-            Map<String, Object> r = runMode(c, mine, true, Double.NaN, dist);
+            Map<String, Object> r = runMode(c, firstBatches(mine), true, Double.NaN, dist);
             String out = System.getenv(RESULT_ENV);
             if (dist.isMain()) {
                 // throughput of the whole group: every rank processed about as many tokens in the same steps
@@ -275,7 +325,7 @@ public final class BenchCommand implements Callable<Integer> {
      * LoRA and full SFT in this project's default mode on the same batches, one after the other in this process; the
      * peak-RSS high-water mark is reset (Linux /proc/self/clear_refs) before each, so each peak is its own.
      */
-    private void loraComparison(ModelConfig c, List<Sample> samples, double gemm, Map<String, Object> report) {
+    private void loraComparison(ModelConfig c, List<List<Sample>> samples, double gemm, Map<String, Object> report) {
         minimind4j.lora.LoraConfig lc = new minimind4j.lora.LoraConfig(loraRank, loraRank, 0.0, minimind4j.lora.LoraTargets.parse(loraTarget));
         // LoRA first: what it frees stays in the allocator and is reused by the larger full run, so neither peak is inflated by the other
         double rss1 = resetPeakRss();
@@ -309,17 +359,15 @@ public final class BenchCommand implements Callable<Integer> {
         return currentRssMb();
     }
 
-    private Map<String, Object> runMode(ModelConfig c, List<Sample> samples, boolean fast, double gemm, Distributed dist) {
+    private Map<String, Object> runMode(ModelConfig c, List<List<Sample>> samples, boolean fast, double gemm, Distributed dist) {
         return runMode(c, samples, fast, gemm, dist, null);
     }
 
     /** {@code lora} null: full training; else adapters of that config on the frozen model, only they optimised. */
-    private Map<String, Object> runMode(ModelConfig c, List<Sample> samples, boolean fast, double gemm, Distributed dist, minimind4j.lora.LoraConfig lora) {
+    private Map<String, Object> runMode(ModelConfig c, List<List<Sample>> planned, boolean fast, double gemm, Distributed dist, minimind4j.lora.LoraConfig lora) {
+        // this project pads each batch to its longest sample; MiniMind's layout pads every sample to max_seq_len
         List<Batch> batches = new ArrayList<>();
-        List<Sample> ordered = new ArrayList<>(samples);
-        if (fast) ordered.sort(Comparator.comparingInt((Sample s) -> s.ids().length).reversed());
-        for (int i = 0; i + batchSize <= ordered.size(); i += batchSize)
-            batches.add(Batch.of(ordered.subList(i, i + batchSize), 0, fast ? 0 : maxSeqLen));
+        for (List<Sample> b : planned) batches.add(Batch.of(b, 0, fast ? 0 : maxSeqLen));
         double fwd = 0, bwd = 0, optim = 0, data = 0, comm = 0, flops = 0;
         long tokens = 0, supervised = 0, positions = 0;
         long trainable;

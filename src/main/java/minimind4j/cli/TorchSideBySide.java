@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * {@code bench --vs_torch}: MiniMind's own training step on real PyTorch (scripts/torch_step_bench.py, this repository's
@@ -33,71 +34,97 @@ final class TorchSideBySide {
         void say(String fmt, Object... args);
     }
 
-    static Map<String, Object> run(ModelConfig c, List<Sample> samples, int batchSize, int maxSeqLen, int steps,
-                                   Map<String, Object> ours, Precision precision, Say out) throws IOException, InterruptedException {
+    /**
+     * Times MiniMind's step on PyTorch over {@code batches}, then this project's default step again ({@code ours}
+     * runs it): the machine is shared and its speed drifts, so this project's figure is the mean of a run before and
+     * a run after PyTorch's, both printed, and each side's GEMM rate at its time is in the table.
+     */
+    static Map<String, Object> run(ModelConfig c, List<List<Sample>> batches, int maxSeqLen, double ourGemm,
+                                   Precision precision, Say out, Supplier<Map<String, Object>> ours,
+                                   Map<String, Object> oursBefore) throws IOException, InterruptedException {
         String python = python();
         Path script = home().resolve("scripts/torch_step_bench.py");
         if (!Files.isRegularFile(script)) throw new UserError(script + ": not found (--vs_torch needs the repository's scripts/)");
-        Path batches = Files.createTempFile("minimind-vs-torch", ".json");
+        Path file = Files.createTempFile("minimind-vs-torch", ".json");
         try {
             Map<String, Object> spec = new LinkedHashMap<>();
             spec.put("family", c.qkNorm() ? "minimind3" : "minimind2");
             spec.put("hidden_size", c.hiddenSize());
+            spec.put("intermediate_size", c.intermediateSize());
             spec.put("num_hidden_layers", c.numHiddenLayers());
             spec.put("vocab_size", c.vocabSize());
             spec.put("use_moe", c.useMoe());
             spec.put("max_seq_len", maxSeqLen);
             List<Map<String, Object>> list = new ArrayList<>();
-            for (int i = 0; i + batchSize <= samples.size(); i += batchSize) {
+            long supervised = 0;
+            for (int i = 0; i < batches.size(); i++) {
                 List<int[]> ids = new ArrayList<>(), labels = new ArrayList<>();
-                for (Sample s : samples.subList(i, i + batchSize)) {
+                for (Sample s : batches.get(i)) {
                     ids.add(s.ids());
                     labels.add(s.labels());
+                    // the timed batches (the first is the warm-up on both sides)
+                    if (i > 0) for (int t = 1; t < s.labels().length; t++) if (s.labels()[t] != minimind4j.data.LossMask.IGNORE) supervised++;
                 }
                 list.add(Map.of("ids", ids, "labels", labels));
             }
+            double supervisedPerStep = (double) supervised / Math.max(1, batches.size() - 1);
             spec.put("batches", list);
-            new ObjectMapper().writeValue(batches.toFile(), spec);
+            new ObjectMapper().writeValue(file.toFile(), spec);
             int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
             String threads = cores > 1 ? "1," + cores : "1";
             CpuFeatures cpu = CpuFeatures.read();
             // without native bf16, MiniMind's step forced to bf16 autocast is emulated (~10x slower): nobody would train so
             String dtypes = cpu.nativeBf16() ? "fp32,bf16" : "fp32";
             if (!cpu.nativeBf16()) out.say("%s: %s, so MiniMind's step is timed in fp32 only (its CPU default)", cpu.model(), cpu.bf16Summary());
-            out.say("MiniMind's step on PyTorch (%s, %s, %s thread(s)) on the same %d batches ...", python, dtypes, threads, list.size());
-            Process p = new ProcessBuilder(python, script.toString(), batches.toString(), "--threads", threads,
-                    "--dtypes", dtypes, "--steps", String.valueOf(steps)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            // every MiniMind step costs the same (each batch is padded to max_seq_len), so two timed steps per mode suffice
+            int torchSteps = Math.min(2, batches.size() - 1);
+            out.say("MiniMind's step on PyTorch (%s, %s, %s thread(s), %d timed step(s) each after a warm-up) ...", python, dtypes, threads, torchSteps);
+            Process p = new ProcessBuilder(python, script.toString(), file.toString(), "--threads", threads,
+                    "--dtypes", dtypes, "--steps", String.valueOf(Math.max(1, torchSteps))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(3600, TimeUnit.SECONDS) || p.exitValue() != 0)
                 throw new UserError(script + " failed (exit " + (p.isAlive() ? "timeout" : p.exitValue()) + "); its error is printed above");
             JsonNode r = new ObjectMapper().readTree(json);
-            double mine = (double) ours.get("supervised_tokens_per_s");
-            out.say("side by side on %s (%s), %d cores, batch %d, max_seq_len %d, supervised tokens/s:", cpu.model(), cpu.bf16Summary(), cores, batchSize, maxSeqLen);
-            out.say("  %-64s %10s %12s", "", "sup. tok/s", "this project");
+            out.say("this project's default step again, after PyTorch's (the machine's speed drifts):");
+            Map<String, Object> oursAfter = ours.get();
+            double before = (double) oursBefore.get("supervised_tokens_per_s"), after = (double) oursAfter.get("supervised_tokens_per_s");
+            double mine = (before + after) / 2;
+            out.say("side by side on %s (%s), %d cores, batch %d, max_seq_len %d, %d batches as training's first steps; PyTorch's BLAS: %s",
+                    cpu.model(), cpu.bf16Summary(), cores, batches.get(0).size(), maxSeqLen, batches.size(), r.path("blas").asText("?"));
+            out.say("  %-62s %10s %10s %12s", "", "sup. tok/s", "GEMM GF/s", "this project");
             List<Map<String, Object>> rows = new ArrayList<>();
             for (JsonNode m : r.get("modes")) {
-                double v = m.get("supervised_tokens_per_s").asDouble();
+                double v = supervisedPerStep / m.get("s_per_step").asDouble();
                 String name = String.format(Locale.ROOT, "MiniMind's step, PyTorch %s, %s, %d thread(s)", r.get("torch").asText(),
                         m.get("dtype").asText().equals("bf16") ? "bf16 autocast" : "fp32", m.get("threads").asInt());
-                out.say("  %-64s %10.0f %11.2fx", name, v, mine / v);
+                double gemm = m.path("gemm_gflops").asDouble(Double.NaN);
+                out.say("  %-62s %10.0f %10.0f %11.2fx", name, v, gemm, mine / v);
+                if (gemm < 10)
+                    out.say("  ^ PyTorch's GEMM runs at %.1f GFLOP/s: its BLAS is the reference one (Debian's libblas3); install libopenblas0-pthread for a fair comparison", gemm);
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("mode", name);
                 row.put("supervised_tokens_per_s", v);
                 row.put("s_per_step", m.get("s_per_step").asDouble());
+                row.put("gemm_gflops", gemm);
                 row.put("this_project_ratio", mine / v);
                 row.put("first_loss", m.get("first_loss").asDouble());
                 rows.add(row);
             }
-            out.say("  %-64s %10.0f %11s", "this project's default (" + precision.describe() + ", " + Torch.threads() + " thread(s))", mine, "1.00x");
+            out.say("  %-62s %10.0f %10.0f %11s", "this project's default (" + precision.describe() + ", " + Torch.threads() + " thread(s))", mine, ourGemm / 1e9, "1.00x");
+            out.say("  (this project: %.0f before and %.0f after PyTorch's run)", before, after);
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("cpu", cpu.model());
             report.put("cpu_bf16", cpu.bf16Summary());
             report.put("torch", r.get("torch").asText());
+            report.put("torch_blas", r.path("blas").asText("?"));
+            report.put("supervised_tokens_per_step", supervisedPerStep);
             report.put("modes", rows);
             report.put("this_project_supervised_tokens_per_s", mine);
+            report.put("this_project_before_after", List.of(before, after));
+            report.put("this_project_after", oursAfter);
             return report;
         } finally {
-            Files.deleteIfExists(batches);
+            Files.deleteIfExists(file);
         }
     }
 

@@ -245,7 +245,7 @@ public final class MiniMindLM implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------ forward
 
     /** Rotary tables computed as MiniMind's precompute_freqs_cis (fp32 outer product, cos/sin duplicated). */
-    static Tensor[] rotaryTables(int dim, int end, double theta) {
+    public static Tensor[] rotaryTables(int dim, int end, double theta) {
         Tensor exps = torch.arange(Torch.scalar(0), Torch.scalar(dim), Torch.scalar(2), new TensorOptions(ScalarType.Float)).div(Torch.scalar(dim));
         Tensor freqs = torch.pow(Torch.scalar(theta), exps).reciprocal();
         Tensor t = torch.arange(Torch.scalar(end), new TensorOptions(ScalarType.Float));
@@ -256,7 +256,7 @@ public final class MiniMindLM implements AutoCloseable {
     }
 
     /** MiniMind's RMSNorm: computed in fp32 whatever the input (it may be bf16 under autocast), cast back to it. */
-    private static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
+    public static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
         Tensor f = Torch.is(x, ScalarType.Float) ? x : x.to(ScalarType.Float);
         Tensor var = f.pow(Torch.scalar(2)).mean(new long[]{-1}, true, Torch.noType());
         return sameType(f.mul(var.add(Torch.scalar(eps)).rsqrt()).mul(weight), x);
@@ -265,6 +265,11 @@ public final class MiniMindLM implements AutoCloseable {
     /** {@code y.to(x.dtype)}: under autocast q/k are bf16 and the fp32 rotary tables promote them; MiniMind casts back. */
     private static Tensor sameType(Tensor y, Tensor x) {
         return y.scalar_type().value == x.scalar_type().value ? y : y.to(x.scalar_type());
+    }
+
+    /** Rotary position embedding of q or k [B, T, heads, D] with cos/sin [T, 1, D]: x*cos + rotate_half(x)*sin, in x's type. */
+    public static Tensor rotary(Tensor x, Tensor cos, Tensor sin) {
+        return sameType(x.mul(cos).add(rotateHalf(x).mul(sin)), x);
     }
 
     private static Tensor rotateHalf(Tensor x) {
@@ -335,8 +340,8 @@ public final class MiniMindLM implements AutoCloseable {
                 q = rmsNorm(q, p(pre + "self_attn.q_norm.weight"), config.rmsNormEps());
                 k = rmsNorm(k, p(pre + "self_attn.k_norm.weight"), config.rmsNormEps());
             }
-            q = sameType(q.mul(cos).add(rotateHalf(q).mul(sin)), q).transpose(1, 2);
-            k = sameType(k.mul(cos).add(rotateHalf(k).mul(sin)), k).transpose(1, 2);
+            q = rotary(q, cos, sin).transpose(1, 2);
+            k = rotary(k, cos, sin).transpose(1, 2);
             v = v.transpose(1, 2);
             if (cache != null) {
                 Tensor[] kvAll = cache.append(l, k, v);

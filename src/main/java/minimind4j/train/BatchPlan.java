@@ -71,18 +71,27 @@ public final class BatchPlan {
         int from = w * per * batchSize, to = Math.min(order.length, (w + 1) * per * batchSize);
         List<Sample> samples = new ArrayList<>(to - from);
         for (int i = from; i < to; i++) samples.add(dataset.get(order[i], epoch));
-        if (groupByLength) samples.sort(Comparator.comparingInt((Sample s) -> s.ids().length).reversed());
+        if (!groupByLength) return List.of(samples);
+        return grouped(samples, batchSize, epoch, w);
+    }
+
+    /**
+     * One window's batches under length grouping: the samples sorted longest first, cut into batches, and the
+     * batches shuffled (seeded by epoch and window). {@code bench} builds its batches the same way, so what it times
+     * is what training's first steps compute.
+     */
+    public static List<List<Sample>> grouped(List<Sample> window, int batchSize, int epoch, int w) {
+        List<Sample> samples = new ArrayList<>(window);
+        samples.sort(Comparator.comparingInt((Sample s) -> s.ids().length).reversed());
         List<List<Sample>> batches = new ArrayList<>();
         for (int i = 0; i < samples.size(); i += batchSize)
             batches.add(samples.subList(i, Math.min(samples.size(), i + batchSize)));
-        if (groupByLength) {
-            SplittableRandom r = new SplittableRandom(0x5DEECE66DL * (epoch + 1) + w);
-            for (int i = batches.size() - 1; i > 0; i--) {
-                int j = r.nextInt(i + 1);
-                var t = batches.get(i);
-                batches.set(i, batches.get(j));
-                batches.set(j, t);
-            }
+        SplittableRandom r = new SplittableRandom(0x5DEECE66DL * (epoch + 1) + w);
+        for (int i = batches.size() - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            var t = batches.get(i);
+            batches.set(i, batches.get(j));
+            batches.set(j, t);
         }
         return batches;
     }

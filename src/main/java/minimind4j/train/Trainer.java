@@ -244,9 +244,12 @@ public final class Trainer {
                             var poison = poisonLossAt;
                             if (poison != null && poison.test((long) epoch * iters + step))
                                 l = new MiniMindLM.Loss(l.total().mul(Torch.scalar(Double.NaN)), l.logitsLoss(), l.auxLoss(), l.supervised());
-                            loss = l.total().item_double();
-                            logitsLoss = l.logitsLoss().item_double();
-                            aux = l.auxLoss().item_double();
+                            // one host round trip for the three numbers (on CUDA each read waits for the forward to finish)
+                            float[] read = Torch.toFloats(torch.stack(new TensorVector(
+                                    l.total().detach().to(torch.ScalarType.Float), l.logitsLoss().detach().to(torch.ScalarType.Float), l.auxLoss().detach().to(torch.ScalarType.Float))));
+                            loss = read[0];
+                            logitsLoss = read[1];
+                            aux = read[2];
                             if (Double.isFinite(loss)) {
                                 scaler.scale(batches.backwardLoss(l, batch)).backward();
                                 windowPending++;

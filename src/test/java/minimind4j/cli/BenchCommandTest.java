@@ -50,7 +50,7 @@ class BenchCommandTest {
         java.nio.file.Path demo = java.nio.file.Path.of("demo");
         CliRun run = CliRun.of("bench", "--data", demo.resolve("sft.jsonl").toString(), "--tokenizer_path", demo.resolve("tokenizer").toString(),
                 "--hidden_size", "32", "--num_hidden_layers", "1", "--vocab_size", "2048", "--batch_size", "2", "--max_seq_len", "128",
-                "--steps", "1", "--num_threads", "1", "--mode", "fast", "--vs_torch", "--json");
+                "--steps", "2", "--num_threads", "1", "--mode", "fast", "--vs_torch", "--breakdown", "--json");
         assertEquals(0, run.code(), run.err());
         JsonNode r = new ObjectMapper().readTree(run.out());
         assertEquals(demo.resolve("sft.jsonl").toString(), r.get("data").asText());
@@ -59,16 +59,42 @@ class BenchCommandTest {
         // bf16 autocast is timed only where the CPU has native bf16 (emulated, it is nobody's way to train)
         int dtypes = minimind4j.engine.CpuFeatures.read().nativeBf16() ? 2 : 1;
         assertEquals((cores > 1 ? 2 : 1) * dtypes, vs.get("modes").size(), vs.toString());
-        double mine = r.get("fast").get("supervised_tokens_per_s").asDouble();
+        // this project's figure is the mean of its run before and its run after PyTorch's (the machine drifts)
+        double before = r.get("fast").get("supervised_tokens_per_s").asDouble();
+        double after = vs.get("this_project_after").get("supervised_tokens_per_s").asDouble();
+        double mine = vs.get("this_project_supervised_tokens_per_s").asDouble();
+        assertEquals((before + after) / 2, mine, 1e-9 * mine);
+        // both sides are rated on the supervised tokens of the same timed batches
+        double perStep = vs.get("supervised_tokens_per_step").asDouble();
+        assertEquals(perStep, after * vs.get("this_project_after").get("seconds_per_step").asDouble(), 1e-6 * perStep);
         for (JsonNode m : vs.get("modes")) {
             double v = m.get("supervised_tokens_per_s").asDouble();
             assertTrue(v > 0, m.toString());
+            assertEquals(perStep / m.get("s_per_step").asDouble(), v, 1e-9 * v);
             assertEquals(mine / v, m.get("this_project_ratio").asDouble(), 1e-9 * mine / v);
+            assertTrue(m.get("gemm_gflops").asDouble() > 0, m.toString());
             // an untrained model on the real demo batches: the masked mean cross-entropy is near ln(vocab) (7.6), so the
             // batches arrived with their supervised labels (all -100 would give NaN)
             assertTrue(Math.abs(m.get("first_loss").asDouble() - Math.log(2048)) < 1.0, m.toString());
         }
         assertTrue(run.err().contains("side by side on "), run.err());
+        // the batches are training's: epoch 0's order, length-grouped, so little padding
+        assertTrue(r.get("batches").get("padding_fraction").asDouble() < 0.2, r.get("batches").toString());
+        // --breakdown: every op family of the step, and what they do not cover, adding up to the measured step
+        JsonNode bd = r.get("breakdown");
+        double sum = 0;
+        for (String f : StepBreakdown.FAMILIES) {
+            assertTrue(bd.has(f), f + " missing: " + bd);
+            assertTrue(bd.get(f).asDouble() >= 0, f);
+            sum += bd.get(f).asDouble();
+        }
+        assertTrue(bd.get("matmul: q/k/v, o, gate/up, down projections").asDouble() > 0);
+        assertTrue(bd.get("attention (fused SDPA, causal, GQA)").asDouble() > 0);
+        assertTrue(bd.get("optimizer (clip + AdamW)").asDouble() > 0);
+        sum += bd.get("optimizer (clip + AdamW)").asDouble();
+        assertEquals(bd.get("step_seconds").asDouble(), sum + bd.get("rest").asDouble(), 1e-9);
+        assertEquals(0.0, bd.get("casts of fp32 weights to the autocast type").asDouble(), "fp32: nothing is cast");
+        assertTrue(run.err().contains("where a default step's"), run.err());
     }
 
     @Test
