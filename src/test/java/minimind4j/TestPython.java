@@ -7,8 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,33 +19,9 @@ import java.util.concurrent.TimeUnit;
 public final class TestPython {
     private TestPython() {}
 
-    private static final Map<String, String> FOUND = new ConcurrentHashMap<>();
-
-    /** The interpreter that imports every module (comma-separated key), or null. */
+    /** The interpreter that imports every module, or null (the rule is the product's: minimind4j.engine.Python). */
     private static String find(List<String> modules) {
-        String key = String.join(",", modules);
-        String hit = FOUND.computeIfAbsent(key, k -> {
-            for (String candidate : List.of("/usr/bin/python3", "python3")) {
-                if (candidate.startsWith("/") && !Files.isExecutable(Path.of(candidate))) continue;
-                if (imports(candidate, modules)) return candidate;
-            }
-            return "";
-        });
-        return hit.isEmpty() ? null : hit;
-    }
-
-    private static boolean imports(String python, List<String> modules) {
-        try {
-            Process p = new ProcessBuilder(python, "-c", "import " + String.join(", ", modules)).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) { p.destroyForcibly(); return false; }
-            return p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return minimind4j.engine.Python.find(modules);
     }
 
     /** True when running under CI ({@code CI} set and not "false"). */

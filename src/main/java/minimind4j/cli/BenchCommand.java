@@ -248,17 +248,7 @@ public final class BenchCommand implements Callable<Integer> {
             for (int k = 0; k < shapes.length; k++) {
                 Tensor a = precision.to(torch.randn(new long[]{rows, shapes[k][0]}, new TensorOptions(ScalarType.Float))).to(type);
                 Tensor b = precision.to(torch.randn(new long[]{shapes[k][0], shapes[k][1]}, new TensorOptions(ScalarType.Float))).to(type);
-                a.matmul(b);
-                // best of 3: the machine is shared, and a slow repetition measures the neighbours, not the engine
-                double dt = Double.MAX_VALUE;
-                for (int rep = 0; rep < 3; rep++) {
-                    try (PointerScope s2 = Torch.scope()) {
-                        long t0 = System.nanoTime();
-                        a.matmul(b);
-                        if (precision.cuda()) torch.cuda_synchronize();
-                        dt = Math.min(dt, (System.nanoTime() - t0) / 1e9);
-                    }
-                }
+                double dt = Torch.bestMatmulSeconds(a, b, 3);
                 double f = 2.0 * rows * shapes[k][0] * shapes[k][1];
                 int weight = Math.max(1, count[k] * c.numHiddenLayers());
                 flops += f * weight;

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -129,17 +128,10 @@ final class TorchSideBySide {
     }
 
     /** Debian's python3 (where python3-torch installs) first, then python3 on PATH; the first that imports torch. */
-    static String python() throws InterruptedException {
-        for (String candidate : Arrays.asList("/usr/bin/python3", "python3")) {
-            try {
-                Process p = new ProcessBuilder(candidate, "-c", "import torch").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                if (p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0) return candidate;
-            } catch (IOException notThere) {
-                // try the next
-            }
-        }
-        throw new UserError("--vs_torch needs Python with PyTorch (Debian: apt-get install -y python3-torch)");
+    static String python() {
+        String python = minimind4j.engine.Python.find(List.of("torch"));
+        if (python == null) throw new UserError("--vs_torch needs Python with PyTorch (Debian: apt-get install -y python3-torch libopenblas0-pthread)");
+        return python;
     }
 
     private static Path home() {

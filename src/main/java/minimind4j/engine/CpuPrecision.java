@@ -24,7 +24,7 @@ public record CpuPrecision(ScalarType autocast, int threads, String reason) {
         int fp32Threads = Torch.defaultThreads();
         if (!cpu.nativeBf16())
             return new CpuPrecision(null, fp32Threads, String.format(Locale.ROOT,
-                    "precision: fp32 (%s: %s; bf16 would be emulated, ~10x slower)", cpu.model(), cpu.bf16Summary()));
+                    "precision: fp32 (%s: %s; bf16 would be emulated, ~10x slower), %d thread(s)", cpu.model(), cpu.bf16Summary(), fp32Threads));
         int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
         int previous = Torch.threads();
         try {
@@ -56,13 +56,7 @@ public record CpuPrecision(ScalarType autocast, int threads, String reason) {
             ScalarType t = type == null ? ScalarType.Float : type;
             Tensor a = torch.randn(new long[] {rows, hidden}, new TensorOptions(ScalarType.Float)).to(t);
             Tensor b = torch.randn(new long[] {hidden, intermediate}, new TensorOptions(ScalarType.Float)).to(t);
-            a.matmul(b);  // warm-up
-            double best = Double.MAX_VALUE;
-            for (int i = 0; i < 3; i++) {
-                long t0 = System.nanoTime();
-                a.matmul(b);
-                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-            }
+            double best = Torch.bestMatmulSeconds(a, b, 3);
             return 2.0 * rows * hidden * intermediate / best;
         }
     }

@@ -108,6 +108,28 @@ public final class Torch {
      * the 2-core CI machine, one thread beat two on everything: a [5440x512]x[512x1536] GEMM 172 vs 166 GFLOP/s, a
      * default-model SFT step 2.7 vs 4.2 s, a 1M-parameter model's step 0.23 vs 0.73 s, decoding 40 vs 13 tokens/s.
      */
+    /** Seconds of {@code a.matmul(b)}, best of {@code reps} after a warm-up: on a shared machine a slow repetition measures the neighbours. */
+    public static double bestMatmulSeconds(Tensor a, Tensor b, int reps) {
+        boolean cuda = a.is_cuda();
+        try (PointerScope s = scope()) {
+            a.matmul(b);
+            double best = Double.MAX_VALUE;
+            for (int rep = 0; rep < reps; rep++) {
+                try (PointerScope s2 = scope()) {
+                    long t0 = System.nanoTime();
+                    a.matmul(b);
+                    if (cuda) torch.cuda_synchronize();
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                }
+            }
+            return best;
+        }
+    }
+
+    /**
+     * Training's intra-op threads when none are asked for: cores - 1. At 1 thread OpenBLAS still runs its GEMMs on every
+     * core with its own pool; a second OpenMP thread competes with it (README, "Threads").
+     */
     public static int defaultThreads() {
         return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     }
