@@ -105,7 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
                 "batch_size", batchSize, "max_seq_len", maxSeqLen, "threads", Torch.threads(), "parameters", MiniMindLM.parameterCount(c),
                 "device", precision.describe()));
         say("device: %s", precision.describe());
-        List<List<Sample>> batches = data == null ? firstBatches(synthetic(c, batchSize * TRAINING_WINDOW, maxSeqLen, 7)) : realBatches(c);
+        List<List<Sample>> batches = data == null ? firstBatches(synthetic(c, batchSize * minimind4j.train.BatchPlan.GROUP_WINDOW, maxSeqLen, 7)) : realBatches(c);
         report.put("data", data == null ? "synthetic" : data.toString());
         report.put("batches", batchStats(batches));
         double gemm = gemmRate(c, batchSize * 120L, precision);
@@ -157,9 +157,6 @@ public final class BenchCommand implements Callable<Integer> {
         (json ? System.err : System.out).println(String.format(Locale.ROOT, fmt, args));
     }
 
-    /** Samples per length-grouping window in training (Trainer: windows of 32 batches). */
-    static final int TRAINING_WINDOW = 32;
-
     /**
      * The first steps + 1 full batches training would run on --data: epoch 0's shuffled order, grouped by length in
      * windows of 32 batches (the default --group_by_length 1), without system-prompt augmentation so every mode and
@@ -174,9 +171,9 @@ public final class BenchCommand implements Callable<Integer> {
                 throw new UserError(tokenizerPath + ": the tokenizer has " + tok.vocabSize() + " tokens but the model's vocab_size is " + c.vocabSize() + " (pass --vocab_size)");
             if (ds.size() < batchSize * (steps + 1))
                 throw new UserError(data + ": " + ds.size() + " usable samples, the bench needs batch_size x (steps + 1) = " + batchSize * (steps + 1) + " (lower --steps or --batch_size)");
-            minimind4j.train.BatchPlan plan = new minimind4j.train.BatchPlan(ds, batchSize, 0, true, TRAINING_WINDOW, 0, 1);
+            minimind4j.train.BatchPlan plan = new minimind4j.train.BatchPlan(ds, batchSize, 0, true, minimind4j.train.BatchPlan.GROUP_WINDOW, 0, 1);
             List<List<Sample>> out = new ArrayList<>();
-            for (int w = 0; out.size() < steps + 1 && w * TRAINING_WINDOW < plan.iters(); w++)
+            for (int w = 0; out.size() < steps + 1 && w * minimind4j.train.BatchPlan.GROUP_WINDOW < plan.iters(); w++)
                 for (List<Sample> b : plan.window(w))
                     if (b.size() == batchSize && out.size() < steps + 1) out.add(List.copyOf(b));
             if (out.size() < steps + 1) throw new UserError(data + ": only " + out.size() + " full batches of " + batchSize + " (lower --steps or --batch_size)");

@@ -19,6 +19,9 @@ import java.util.SplittableRandom;
  * longest sample wastes little. A rank of a distributed run takes its shard of the permutation first.
  */
 public final class BatchPlan {
+    /** Batches per length-grouping window in training (and in bench, which times training's first batches). */
+    public static final int GROUP_WINDOW = 32;
+
     private final TokenDataset dataset;
     private final int batchSize;
     private final int epoch;

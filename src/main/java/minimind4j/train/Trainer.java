@@ -192,7 +192,7 @@ public final class Trainer {
         }
 
         TokenDataset eval = o.evalData() == null ? null : openDataset(tok, java.util.List.of(o.evalData()), true);
-        BatchPlan first = new BatchPlan(data, o.batchSize(), startEpoch, o.groupByLength(), 32, dist.rank(), dist.worldSize());
+        BatchPlan first = new BatchPlan(data, o.batchSize(), startEpoch, o.groupByLength(), BatchPlan.GROUP_WINDOW, dist.rank(), dist.worldSize());
         long itersPerEpoch = first.iters();
         // a resumed run drops the rows a killed run logged after its last checkpoint, so each step appears once
         Metrics metrics = dist.isMain() ? new Metrics(o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_metrics.csv"),
@@ -216,7 +216,7 @@ public final class Trainer {
             if (o.maxSteps() > 0) stepsToRun = Math.min(stepsToRun, o.maxSteps());
             outer:
             for (int epoch = startEpoch; epoch < o.epochs(); epoch++) {
-                BatchPlan plan = epoch == startEpoch ? first : new BatchPlan(data, o.batchSize(), epoch, o.groupByLength(), 32, dist.rank(), dist.worldSize());
+                BatchPlan plan = epoch == startEpoch ? first : new BatchPlan(data, o.batchSize(), epoch, o.groupByLength(), BatchPlan.GROUP_WINDOW, dist.rank(), dist.worldSize());
                 int iters = plan.iters();
                 int skip = epoch == startEpoch ? startStep : 0;
                 long windowTokens = 0, windowSupervised = 0;
