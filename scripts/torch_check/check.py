@@ -76,9 +76,9 @@ def strict_llama_load():
     return True, "no missing or unexpected keys"
 
 
-def greedy_equal():
-    m, tok = state["model"], AutoTokenizer.from_pretrained(f"{d}/hf")
-    text = open(f"{d}/greedy.txt", encoding="utf-8").read()
+def greedy_equal_in(hf_dir, greedy_file):
+    m, tok = state["model"], AutoTokenizer.from_pretrained(hf_dir)
+    text = open(greedy_file, encoding="utf-8").read()
     pairs = re.findall(r"💬: (.*?)\n🧠: (.*?)\n\n(?=💬|\Z)", text, re.S)
     same = 0
     for q, a in pairs:
@@ -91,6 +91,10 @@ def greedy_equal():
         if hf != a:
             print(f"   differs for {q!r}:\n     minimind4j: {a!r}\n     transformers: {hf!r}")
     return len(pairs) > 0 and same == len(pairs), f"{same}/{len(pairs)} prompts"
+
+
+def greedy_equal():
+    return greedy_equal_in(f"{d}/hf", f"{d}/greedy.txt")
 
 
 check("export: AutoModelForCausalLM.from_pretrained loads it as LlamaForCausalLM", export_loads)
@@ -126,23 +130,6 @@ def moe_greedy_equal():
     finally:
         state["model"] = saved
     return ok, detail
-
-
-def greedy_equal_in(hf_dir, greedy_file):
-    m, tok = state["model"], AutoTokenizer.from_pretrained(hf_dir)
-    text = open(greedy_file, encoding="utf-8").read()
-    pairs = re.findall(r"💬: (.*?)\n🧠: (.*?)\n\n(?=💬|\Z)", text, re.S)
-    same = 0
-    for q, a in pairs:
-        ids = tok(tok.bos_token + q, add_special_tokens=False, return_tensors="pt").input_ids
-        with torch.no_grad():
-            out = m.generate(ids, do_sample=False, max_new_tokens=24, eos_token_id=tok.eos_token_id,
-                             pad_token_id=tok.pad_token_id)
-        hf = tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
-        same += hf == a
-        if hf != a:
-            print(f"   differs for {q!r}:\n     minimind4j: {a!r}\n     transformers: {hf!r}")
-    return len(pairs) > 0 and same == len(pairs), f"{same}/{len(pairs)} prompts"
 
 
 check("resume: minimind-3 MoE file loads strictly into the PyTorch module and torch.optim.AdamW", resume_into_torch_adamw)

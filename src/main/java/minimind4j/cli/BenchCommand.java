@@ -192,13 +192,10 @@ public final class BenchCommand implements Callable<Integer> {
     private static Map<String, Object> batchStats(List<List<Sample>> batches) {
         long tokens = 0, positions = 0, supervised = 0;
         for (List<Sample> b : batches) {
-            int longest = 0;
-            for (Sample s : b) {
-                longest = Math.max(longest, s.ids().length);
-                tokens += s.ids().length;
-                for (int t = 1; t < s.labels().length; t++) if (s.labels()[t] != LossMask.IGNORE) supervised++;
-            }
-            positions += (long) longest * b.size();
+            Batch block = Batch.of(b, 0, 0);
+            tokens += block.tokens();
+            supervised += block.supervised();
+            positions += (long) block.rows() * block.cols();
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("count", batches.size());

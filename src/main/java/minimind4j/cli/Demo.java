@@ -66,6 +66,16 @@ final class Demo {
 
     static Path pretrainWeights() { return dir().resolve("weights").resolve("pretrain_" + MODEL.hiddenSize() + ".pth"); }
 
+    /** {@code q} as one user turn through the tokenizer's chat template, with the assistant's turn opened. */
+    static int[] chatPrompt(MiniMindTokenizer tok, String q) {
+        return tok.encode(tok.applyChatTemplate(List.of(Map.of("role", "user", "content", q)), null, true, Map.of()));
+    }
+
+    /** The greedy continuation of {@code prompt} (at most {@code maxTokens}), on one line, for the before/after answers. */
+    static String greedyLine(Generator g, MiniMindTokenizer tok, int[] prompt, int maxTokens) {
+        return tok.decode(g.generate(prompt, maxTokens, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true).strip().replace("\n", " ");
+    }
+
     record Profile(ModelConfig model, Path saveDir, Path data, Path evalData, Path tokenizer, Path prompts,
                    int epochs, int batchSize, double learningRate, int maxSeqLen, int logInterval, int evalInterval) {
 
@@ -105,13 +115,9 @@ final class Demo {
                 out.println();
                 out.println("Held-out questions: the pretrained model continues the text; the SFT model answers.");
                 for (String q : questions) {
-                    int[] plain = tok.encode(tok.bosToken() + q);
-                    int[] chat = tok.encode(tok.applyChatTemplate(List.of(Map.of("role", "user", "content", q)), null, true, Map.of()));
-                    String cont = tok.decode(g0.generate(plain, 48, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true);
-                    String ans = tok.decode(g1.generate(chat, 64, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true);
                     out.println("Q: " + q);
-                    out.println("  pretrain: " + cont.strip().replace("\n", " "));
-                    out.println("  sft:      " + ans.strip().replace("\n", " "));
+                    out.println("  pretrain: " + greedyLine(g0, tok, tok.encode(tok.bosToken() + q), 48));
+                    out.println("  sft:      " + greedyLine(g1, tok, chatPrompt(tok, q), 64));
                 }
                 out.println();
                 out.println("Chat with it: " + command() + " chat --save_dir " + o.saveDir() + " --weight " + o.saveWeight() + " --hidden_size " + config.hiddenSize() + " --tokenizer_path " + tokenizer);

@@ -2,7 +2,6 @@ package minimind4j.cli;
 
 import minimind4j.checkpoint.Weights;
 import minimind4j.generate.Generator;
-import minimind4j.generate.Sampling;
 import minimind4j.lora.LoraAdapters;
 import minimind4j.lora.LoraConfig;
 import minimind4j.lora.LoraFiles;
@@ -21,7 +20,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 @Command(name = "lora", mixinStandardHelpOptions = true, sortOptions = false, subcommands = LoraMergeCommand.class,
         description = {"LoRA fine-tuning, as MiniMind's trainer/train_lora.py: low-rank adapters on a frozen model, trained on SFT data.",
@@ -97,12 +95,10 @@ public final class LoraCommand extends TrainCommand {
             out.println();
             out.println("Held-out questions, greedy: the pretrained base, then the same base with the LoRA adapter (" + adapter + ").");
             for (String q : questions) {
-                int[] chat = tok.encode(tok.applyChatTemplate(List.of(Map.of("role", "user", "content", q)), null, true, Map.of()));
-                String before = tok.decode(g0.generate(chat, 64, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true);
-                String after = tok.decode(g1.generate(chat, 64, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true);
+                int[] chat = Demo.chatPrompt(tok, q);
                 out.println("Q: " + q);
-                out.println("  base: " + before.strip().replace("\n", " "));
-                out.println("  lora: " + after.strip().replace("\n", " "));
+                out.println("  base: " + Demo.greedyLine(g0, tok, chat, 64));
+                out.println("  lora: " + Demo.greedyLine(g1, tok, chat, 64));
             }
             out.println();
             out.println("Chat with it: ./minimind chat --weight " + t.fromWeightPath() + " --lora " + adapter + " --tokenizer_path " + demo.tokenizer());

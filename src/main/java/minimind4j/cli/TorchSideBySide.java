@@ -61,9 +61,9 @@ final class TorchSideBySide {
                 for (Sample s : batches.get(i)) {
                     ids.add(s.ids());
                     labels.add(s.labels());
-                    // the timed batches (the first is the warm-up on both sides)
-                    if (i > 0) for (int t = 1; t < s.labels().length; t++) if (s.labels()[t] != minimind4j.data.LossMask.IGNORE) supervised++;
                 }
+                // the timed batches (the first is the warm-up on both sides), counted as the step counts them
+                if (i > 0) supervised += minimind4j.data.Batch.of(batches.get(i), 0, 0).supervised();
                 list.add(Map.of("ids", ids, "labels", labels));
             }
             double supervisedPerStep = (double) supervised / Math.max(1, batches.size() - 1);

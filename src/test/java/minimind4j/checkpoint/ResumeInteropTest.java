@@ -79,6 +79,19 @@ class ResumeInteropTest {
         }
     }
 
+    /** The model and optimizer resumed from {@code f} take the next step on {@code b} exactly as the live ones do. */
+    static void assertNextStepIdentical(Path f, ModelConfig c, MiniMindLM m, AdamW opt, RandomBatch b) {
+        ResumeCheckpoint.State s = ResumeCheckpoint.load(f, c, 1);
+        try (MiniMindLM r = s.model()) {
+            AdamW o2 = adamW(r);
+            s.loadOptimizer(o2, Precision.cpu());
+            step(m, opt, b, LR);
+            step(r, o2, b, LR);
+            Map<String, float[]> x = weights(m), y = weights(r);
+            for (String k : x.keySet()) assertArrayEquals(x.get(k), y.get(k), k);
+        }
+    }
+
     static AdamW adamW(MiniMindLM m) { return Torch.adamW(m.parameters(), LR, 0.9, 0.999, 1e-8, 0.01); }
 
     static LinkedHashMap<String, float[]> weights(MiniMindLM m) {
@@ -242,15 +255,7 @@ class ResumeInteropTest {
             Map<?, ?> st = (Map<?, ?>) ((Map<?, ?>) optimizer.get("state")).get(0L);
             assertEquals(List.of("step", "exp_avg", "exp_avg_sq"), new ArrayList<>(st.keySet()));
 
-            ResumeCheckpoint.State s = ResumeCheckpoint.load(f, c, 1);
-            try (MiniMindLM r = s.model()) {
-                AdamW o2 = adamW(r);
-                s.loadOptimizer(o2, Precision.cpu());
-                step(m, opt, b2, LR);
-                step(r, o2, b2, LR);
-                Map<String, float[]> a = weights(m), b = weights(r);
-                for (String k : a.keySet()) assertArrayEquals(a.get(k), b.get(k), k);
-            }
+            assertNextStepIdentical(f, c, m, opt, b2);
         }
     }
 
@@ -309,15 +314,7 @@ class ResumeInteropTest {
             root.put("format", "minimind4j-resume-1");
             Path f = dir.resolve("old_resume.pth");
             Pth.write(f, root);
-            ResumeCheckpoint.State s = ResumeCheckpoint.load(f, c, 1);
-            try (MiniMindLM r = s.model()) {
-                AdamW o2 = adamW(r);
-                s.loadOptimizer(o2, Precision.cpu());
-                step(m, opt, b2, LR);
-                step(r, o2, b2, LR);
-                Map<String, float[]> x = weights(m), y = weights(r);
-                for (String k : x.keySet()) assertArrayEquals(x.get(k), y.get(k), k);
-            }
+            assertNextStepIdentical(f, c, m, opt, b2);
         }
     }
 

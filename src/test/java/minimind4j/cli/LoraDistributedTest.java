@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,21 +55,16 @@ class LoraDistributedTest {
     }
 
     static Process start(Path save, int port, String... extra) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), "minimind4j.cli.Minimind", "lora", "--data_path", data.toString(),
+        List<String> args = new ArrayList<>(List.of("lora", "--data_path", data.toString(),
                 "--tokenizer_path", TestPaths.minimind2().toString(), "--save_dir", save.toString(), "--from_weight", base.toString(),
                 "--max_seq_len", "64", "--learning_rate", "1e-2", "--group_by_length", "0", "--num_threads", "1", "--epochs", "1",
                 "--add_system_ratio", "0", "--lora_target", "all-linear", "--lora_name", "lora_dp", "--master_port", String.valueOf(port)));
-        cmd.addAll(List.of(extra));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().remove("RANK");
-        pb.redirectOutput(save.resolveSibling(save.getFileName() + ".log").toFile());
-        Files.createDirectories(save);
-        return pb.start();
+        args.addAll(List.of(extra));
+        return minimind4j.CliProcess.start(save, List.of(), args);
     }
 
     static String log(Path save) throws IOException {
-        return Files.readString(save.resolveSibling(save.getFileName() + ".log"), StandardCharsets.UTF_8);
+        return minimind4j.CliProcess.log(save);
     }
 
     @SuppressWarnings("unchecked")

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,21 +41,13 @@ class DistributedTest {
     }
 
     static Process launch(Path save, Path grads, List<String> arguments) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path")));
-        if (grads != null) cmd.add("-Dminimind.test.gradients=" + grads);
-        cmd.add("minimind4j.cli.Minimind");
-        cmd.addAll(arguments);
-        cmd.addAll(List.of("--master_port", String.valueOf(freePort())));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().remove("RANK");
-        pb.redirectOutput(save.resolveSibling(save.getFileName() + ".log").toFile());
-        Files.createDirectories(save);
-        return pb.start();
+        List<String> a = new ArrayList<>(arguments);
+        a.addAll(List.of("--master_port", String.valueOf(freePort())));
+        return minimind4j.CliProcess.start(save, grads == null ? List.of() : List.of("-Dminimind.test.gradients=" + grads), a);
     }
 
     static String log(Path save) throws IOException {
-        return Files.readString(save.resolveSibling(save.getFileName() + ".log"), StandardCharsets.UTF_8);
+        return minimind4j.CliProcess.log(save);
     }
 
     static void finish(Process p, Path save) throws Exception {

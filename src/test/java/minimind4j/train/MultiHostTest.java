@@ -166,19 +166,26 @@ class MultiHostTest {
         assertTrue(read(a).contains("2 ranks of 2 on this machine"), read(a));
     }
 
+    /** A rank that would train for 100000 epochs unless stopped, with the given --dist_timeout. */
+    private Process endlessNode(String namespace, int rank, Path log, int timeout) throws Exception {
+        List<String> arguments = new ArrayList<>(common(data, log));
+        arguments.addAll(List.of("--batch_size", "2", "--epochs", "100000", "--log_interval", "50", "--dist_timeout", String.valueOf(timeout)));
+        return node(namespace, rank, log, null, arguments);
+    }
+
+    /** Waits (3 minutes at most) until rank 0 logs its first training line. */
+    private static void awaitTraining(Process p0, Process p1, Path a, Path b) throws Exception {
+        long deadline = System.currentTimeMillis() + 180_000;
+        while (System.currentTimeMillis() < deadline && p0.isAlive() && p1.isAlive() && !read(a).contains("Epoch:")) Thread.sleep(200);
+        assertTrue(read(a).contains("Epoch:"), "training did not start:\n" + read(a) + "\n---\n" + read(b));
+    }
+
     @Test
     void aKilledRankStopsTheOtherHostWithinTheTimeoutWithOneLine() throws Exception {
         Path a = dir.resolve("k0"), b = dir.resolve("k1");
         int timeout = 20;
-        List<String> arguments = new ArrayList<>(common(data, a));
-        arguments.addAll(List.of("--batch_size", "2", "--epochs", "100000", "--log_interval", "50", "--dist_timeout", String.valueOf(timeout)));
-        Process p0 = node(NS_A, 0, a, null, arguments);
-        List<String> arguments1 = new ArrayList<>(common(data, b));
-        arguments1.addAll(List.of("--batch_size", "2", "--epochs", "100000", "--log_interval", "50", "--dist_timeout", String.valueOf(timeout)));
-        Process p1 = node(NS_B, 1, b, null, arguments1);
-        long deadline = System.currentTimeMillis() + 180_000;
-        while (System.currentTimeMillis() < deadline && p0.isAlive() && p1.isAlive() && !read(a).contains("Epoch:")) Thread.sleep(200);
-        assertTrue(read(a).contains("Epoch:"), "training did not start:\n" + read(a) + "\n---\n" + read(b));
+        Process p0 = endlessNode(NS_A, 0, a, timeout), p1 = endlessNode(NS_B, 1, b, timeout);
+        awaitTraining(p0, p1, a, b);
         // the rank of node 1 dies (its launcher and worker, as when its machine goes away)
         p1.descendants().forEach(ProcessHandle::destroyForcibly);
         p1.destroyForcibly();
@@ -202,16 +209,9 @@ class MultiHostTest {
         // so only --dist_timeout can end the wait
         Path a = dir.resolve("p0"), b = dir.resolve("p1");
         int timeout = 10;
-        List<String> arguments = new ArrayList<>(common(data, a));
-        arguments.addAll(List.of("--batch_size", "2", "--epochs", "100000", "--log_interval", "50", "--dist_timeout", String.valueOf(timeout)));
-        Process p0 = node(NS_A, 0, a, null, arguments);
-        List<String> arguments1 = new ArrayList<>(common(data, b));
-        arguments1.addAll(List.of("--batch_size", "2", "--epochs", "100000", "--log_interval", "50", "--dist_timeout", String.valueOf(timeout)));
-        Process p1 = node(NS_B, 1, b, null, arguments1);
+        Process p0 = endlessNode(NS_A, 0, a, timeout), p1 = endlessNode(NS_B, 1, b, timeout);
         try {
-            long deadline = System.currentTimeMillis() + 180_000;
-            while (System.currentTimeMillis() < deadline && p0.isAlive() && p1.isAlive() && !read(a).contains("Epoch:")) Thread.sleep(200);
-            assertTrue(read(a).contains("Epoch:"), "training did not start:\n" + read(a) + "\n---\n" + read(b));
+            awaitTraining(p0, p1, a, b);
             assertNull(ip("-n", NS_B, "link", "set", VETH_B, "down"));
             long cut = System.nanoTime();
             assertTrue(p0.waitFor(timeout + 40, TimeUnit.SECONDS), "node 0 still runs " + (timeout + 40) + " s after the link went down:\n" + read(a));
