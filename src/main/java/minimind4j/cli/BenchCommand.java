@@ -88,6 +88,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelConfig c = model.resolve();
+        if (steps < 1) throw new UserError("--steps " + steps + ": at least 1 timed step (one warm-up step runs before them)");
+        if (batchSize < 1) throw new UserError("--batch_size " + batchSize + ": at least 1");
         precision = Precision.resolve(device, dtype, cpuAutocast, DistributedFlags.localRank());
         if (d.launches()) return scaling(c);
         if (System.getenv("RANK") != null && !"1".equals(System.getenv("WORLD_SIZE"))) return worker(c);

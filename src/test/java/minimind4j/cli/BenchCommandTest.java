@@ -119,6 +119,17 @@ class BenchCommandTest {
     }
 
     @Test
+    void noTimedStepsIsOneLineNotATableOfNaN() {
+        for (String[] bad : List.of(new String[]{"--steps", "0"}, new String[]{"--batch_size", "0"})) {
+            CliRun run = CliRun.of("bench", "--hidden_size", "32", "--num_hidden_layers", "1", "--vocab_size", "256", bad[0], bad[1]);
+            assertEquals(2, run.code(), run.err());
+            assertEquals(1, run.err().strip().lines().count(), run.err());
+            assertTrue(run.err().startsWith("error: " + bad[0] + " 0: at least 1"), run.err());
+            assertFalse(run.out().contains("NaN"), run.out());
+        }
+    }
+
+    @Test
     void syntheticLengthsFollowARealisticSftDistribution() {
         List<Sample> s = BenchCommand.synthetic(ModelConfig.minimind2(), 2000, 340, 7);
         int[] lengths = s.stream().mapToInt(x -> x.ids().length).sorted().toArray();
