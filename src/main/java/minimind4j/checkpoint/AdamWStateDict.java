@@ -1,6 +1,6 @@
 package minimind4j.checkpoint;
 
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;

@@ -1,6 +1,6 @@
 package minimind4j.checkpoint;
 
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.UserError;
+
 import minimind4j.engine.Precision;
 import minimind4j.train.Distributed;
 import minimind4j.train.ProcessGroupDistributed;

@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.UserError;
+
 import minimind4j.serve.LoadGenerator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

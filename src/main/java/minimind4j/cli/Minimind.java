@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.UserError;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.UserError;
+
 import minimind4j.model.ModelConfig;
 import picocli.CommandLine.Option;
 

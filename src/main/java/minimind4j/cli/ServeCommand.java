@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.UserError;
+
 import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.model.MiniMindLM;

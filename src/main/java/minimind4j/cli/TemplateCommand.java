@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.UserError;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.UserError;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.data.Sample;

@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.UserError;
+
 import minimind4j.engine.CpuFeatures;
 import minimind4j.engine.CpuPrecision;
 import minimind4j.engine.Precision;

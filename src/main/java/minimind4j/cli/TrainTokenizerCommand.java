@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.UserError;
+
 import minimind4j.tokenizer.BpeModel;
 import minimind4j.tokenizer.BpeTrainer;
 import minimind4j.tokenizer.TokenizerFiles;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package minimind4j.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.tokenizer.MiniMindTokenizer;
 
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package minimind4j.data;
 
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.data.formats.DataFormat;
 import minimind4j.data.formats.NotSftData;
 import minimind4j.tokenizer.MiniMindTokenizer;

@@ -1,6 +1,6 @@
 package minimind4j.data;
 
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 
 import java.util.Locale;
 

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minimind4j.cli.DemoDataCommand;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.tokenizer.BpeModel;
 import minimind4j.tokenizer.BpeTrainer;
 import minimind4j.tokenizer.TokenizerFiles;

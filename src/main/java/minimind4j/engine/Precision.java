@@ -1,6 +1,6 @@
 package minimind4j.engine;
 
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.DeviceType;

@@ -1,6 +1,6 @@
 package minimind4j.lora;
 
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 
 /**
  * An adapter's shape and strength: rank r, alpha (the update is scaled by alpha / r, as PEFT's LoRA), dropout on the

@@ -7,7 +7,7 @@ import minimind4j.checkpoint.DType;
 import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Safetensors;
 import minimind4j.checkpoint.Weights;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.model.ModelConfig;
 import org.bytedeco.pytorch.Device;
 

@@ -2,7 +2,7 @@ package minimind4j.lora;
 
 import minimind4j.checkpoint.DType;
 import minimind4j.checkpoint.HostTensor;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.model.MiniMindLM;
 import minimind4j.train.Adaptation;
 import org.bytedeco.pytorch.TensorVector;

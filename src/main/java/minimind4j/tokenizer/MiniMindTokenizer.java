@@ -50,14 +50,14 @@ public final class MiniMindTokenizer implements AutoCloseable {
     /**
      * Loads {@code dir/tokenizer.json} and {@code dir/tokenizer_config.json}.
      *
-     * @throws minimind4j.cli.UserError when a file is missing, malformed or unreadable, or the chat template does not
+     * @throws minimind4j.UserError when a file is missing, malformed or unreadable, or the chat template does not
      *                                   parse (one line naming the file and what to do)
      */
     public static MiniMindTokenizer load(Path dir) {
         try {
             return loadChecked(dir);
         } catch (IllegalArgumentException | UncheckedIOException e) {
-            throw new minimind4j.cli.UserError("--tokenizer_path " + e.getMessage(), e);
+            throw new minimind4j.UserError("--tokenizer_path " + e.getMessage(), e);
         }
     }
 

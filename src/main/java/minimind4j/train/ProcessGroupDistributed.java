@@ -1,6 +1,6 @@
 package minimind4j.train;
 
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.engine.Torch;
 import minimind4j.model.MiniMindLM;
 import org.bytedeco.javacpp.PointerScope;

@@ -2,7 +2,7 @@ package minimind4j.train;
 
 import minimind4j.checkpoint.ResumeCheckpoint;
 import minimind4j.checkpoint.Weights;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.data.Batch;
 import minimind4j.data.JsonlIndex;
 import minimind4j.data.PretrainDataset;

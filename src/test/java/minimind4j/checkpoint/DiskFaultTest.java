@@ -5,7 +5,7 @@ import minimind4j.TestPaths;
 import minimind4j.TestTmpfs;
 import minimind4j.cli.CliRun;
 import minimind4j.cli.Minimind;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.train.Metrics;

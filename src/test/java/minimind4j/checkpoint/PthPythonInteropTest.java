@@ -1,7 +1,7 @@
 package minimind4j.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

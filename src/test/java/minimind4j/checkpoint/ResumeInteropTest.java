@@ -2,7 +2,7 @@ package minimind4j.checkpoint;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.TestPython;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.engine.Precision;
 import minimind4j.engine.Torch;
 import minimind4j.model.MiniMindLM;

@@ -3,7 +3,7 @@ package minimind4j.checkpoint;
 import minimind4j.TestPaths;
 import minimind4j.TestPython;
 import minimind4j.cli.CliRun;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.UserError;
+
 import minimind4j.model.ModelConfig;
 import minimind4j.train.TrainOptions;
 import org.junit.jupiter.api.Test;

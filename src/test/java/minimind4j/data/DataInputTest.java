@@ -1,6 +1,6 @@
 package minimind4j.data;
 
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.data.formats.DataFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.TestPaths;
 import minimind4j.TestPython;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.data.formats.DataFormat;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import org.junit.jupiter.api.Test;

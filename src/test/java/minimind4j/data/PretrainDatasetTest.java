@@ -1,7 +1,7 @@
 package minimind4j.data;
 
 import minimind4j.TestPaths;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

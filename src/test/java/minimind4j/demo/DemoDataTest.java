@@ -209,7 +209,7 @@ class DemoDataTest {
             return 2;
         });
         assertEquals(2, cli.execute("--out-dir", out.toString(), "--vocab_size", "100"));
-        assertTrue(thrown.get() instanceof minimind4j.cli.UserError, String.valueOf(thrown.get()));
+        assertTrue(thrown.get() instanceof minimind4j.UserError, String.valueOf(thrown.get()));
 
         assertEquals(0, cli.execute("--out_dir", out.toString(), "--no_tokenizer"));
         assertEquals(files.sftEvalJsonl(), Files.readString(out.resolve(DemoData.SFT_EVAL)));

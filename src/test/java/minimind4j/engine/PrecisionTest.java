@@ -1,6 +1,6 @@
 package minimind4j.engine;
 
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.model.RandomBatch;

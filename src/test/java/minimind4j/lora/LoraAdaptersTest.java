@@ -4,7 +4,7 @@ import minimind4j.checkpoint.DType;
 import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Pth;
 import minimind4j.checkpoint.Weights;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.engine.Torch;
 import minimind4j.generate.Generator;
 import minimind4j.generate.Sampling;

@@ -3,7 +3,7 @@ package minimind4j.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.cli.TokenizerCommand;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;

@@ -177,17 +177,17 @@ class MiniMindTokenizerTest {
 
     @Test
     void loadNamesTheMissingPiece(@TempDir Path dir) throws Exception {
-        minimind4j.cli.UserError noDir = assertThrows(minimind4j.cli.UserError.class,
+        minimind4j.UserError noDir = assertThrows(minimind4j.UserError.class,
                 () -> MiniMindTokenizer.load(dir.resolve("absent")));
         assertTrue(noDir.getMessage().contains("not a directory"), noDir.getMessage());
-        minimind4j.cli.UserError noJson = assertThrows(minimind4j.cli.UserError.class, () -> MiniMindTokenizer.load(dir));
+        minimind4j.UserError noJson = assertThrows(minimind4j.UserError.class, () -> MiniMindTokenizer.load(dir));
         assertTrue(noJson.getMessage().contains("tokenizer.json: missing"), noJson.getMessage());
         Files.copy(TestPaths.minimind3().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<|im_start|>\",\n \"chat_template\": 3,}");
-        minimind4j.cli.UserError badConfig = assertThrows(minimind4j.cli.UserError.class, () -> MiniMindTokenizer.load(dir));
+        minimind4j.UserError badConfig = assertThrows(minimind4j.UserError.class, () -> MiniMindTokenizer.load(dir));
         assertTrue(badConfig.getMessage().contains("tokenizer_config.json:2"), badConfig.getMessage());
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": \"{% if x %}\"}");
-        minimind4j.cli.UserError badTemplate = assertThrows(minimind4j.cli.UserError.class,
+        minimind4j.UserError badTemplate = assertThrows(minimind4j.UserError.class,
                 () -> MiniMindTokenizer.load(dir));
         assertTrue(badTemplate.getMessage().contains("chat template line 1"), badTemplate.getMessage());
     }

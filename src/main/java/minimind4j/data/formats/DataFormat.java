@@ -1,7 +1,7 @@
 package minimind4j.data.formats;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import minimind4j.cli.UserError;
+import minimind4j.UserError;
 import minimind4j.data.Conversation;
 import minimind4j.data.Conversation.Invalid;
 

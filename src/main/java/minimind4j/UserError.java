@@ -1,4 +1,4 @@
-package minimind4j.cli;
+package minimind4j;
 
 /**
  * A problem the user can fix (bad flag, missing file, malformed line). The launcher prints its message as one
