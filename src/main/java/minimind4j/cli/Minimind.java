@@ -24,6 +24,8 @@ public final class Minimind {
             System.err.println("error: " + wrongNatives);
             System.exit(2);
         }
+        // before anything touches libtorch: a system libtorch (Debian's libtorch-dev) must not be linked in on a cold cache
+        minimind4j.engine.NativeLibraries.prepare();
         // The launchers pass -Xss4m (chat templates and pickles nest deeply); a plain `java -jar minimind4j.jar` gets
         // the same stack from this thread.
         int[] status = {1};
