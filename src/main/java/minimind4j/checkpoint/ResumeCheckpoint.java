@@ -47,17 +47,19 @@ public final class ResumeCheckpoint {
      */
     public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed, int batchSize,
                             Map<String, Object> scaler) {
-        save(path, model, opt, epoch, step, worldSize, seed, batchSize, scaler, Map.of());
+        save(path, model, opt, epoch, step, worldSize, seed, batchSize, scaler, Map.of(), Map.of());
     }
 
     /**
      * {@code adapters}: LoRA tensors kept in the 'model' dict beside the base weights, under their ".lora." names, as
      * MiniMind's lm_checkpoint stores a LoRA model's state dict; the optimizer then holds only their state, indexed in
-     * the adapters' order (the order of MiniMind's lora parameters: module by module, A then B).
+     * the adapters' order (the order of MiniMind's lora parameters: module by module, A then B). {@code run}: the run's
+     * precision and threads ({@code dtype}, {@code num_threads}), which --from_resume 1 reuses; MiniMind ignores them.
      */
     public static void save(Path path, MiniMindLM model, AdamW opt, int epoch, int step, int worldSize, long seed, int batchSize,
-                            Map<String, Object> scaler, Map<String, HostTensor> adapters) {
+                            Map<String, Object> scaler, Map<String, HostTensor> adapters, Map<String, Object> run) {
         LinkedHashMap<String, Object> root = contents(model, opt, epoch, step, worldSize, seed, batchSize, scaler, adapters);
+        root.putAll(run);
         try {
             Pth.write(path, root);
         } catch (IOException e) {

@@ -70,7 +70,7 @@ public final class BenchCommand implements Callable<Integer> {
     String device;
     @Option(names = "--dtype", defaultValue = "auto", description = "As in training: auto (default: bf16 autocast on CUDA; on a CPU bf16 only where it is native and faster, else fp32), bfloat16, float16, float32")
     String dtype;
-    @Option(names = {"--cpu_autocast", "--cpu-autocast"}, description = "Apply --dtype on a CPU too, as in training")
+    @Option(names = {"--cpu_autocast", "--cpu-autocast"}, hidden = true, description = "No longer needed: --dtype applies on a CPU as on CUDA")
     boolean cpuAutocast;
     @Option(names = {"--data", "--data_path", "--data-path"}, description = "Real SFT samples (any format sft reads) instead of synthetic lengths; the first batch_size x (steps + 1)")
     Path data;
@@ -92,18 +92,13 @@ public final class BenchCommand implements Callable<Integer> {
         ModelConfig c = model.resolve();
         if (steps < 1) throw new UserError("--steps " + steps + ": at least 1 timed step (one warm-up step runs before them)");
         if (batchSize < 1) throw new UserError("--batch_size " + batchSize + ": at least 1");
-        precision = Precision.resolve(device, dtype, cpuAutocast, DistributedFlags.localRank());
+        // the same choice sft makes with these flags (auto: measured for this machine), printed as sft prints it
+        minimind4j.train.RunSettings run = minimind4j.train.RunSettings.choose(device, dtype, threads, DistributedFlags.localRank(), c, null);
+        precision = run.precision();
         if (d.launches()) return scaling(c);
         if (System.getenv("RANK") != null && !"1".equals(System.getenv("WORLD_SIZE"))) return worker(c);
-        int defaultThreads = Torch.defaultThreads();
-        if (!precision.cuda() && Precision.isAuto(dtype) && !cpuAutocast) {
-            minimind4j.engine.CpuPrecision choice = minimind4j.engine.CpuPrecision.decide(minimind4j.engine.CpuFeatures.read(),
-                    c.hiddenSize(), c.intermediateSize());
-            precision = new Precision(precision.deviceName(), choice.autocast());
-            defaultThreads = choice.threads();
-            say("%s", choice.reason());
-        }
-        Torch.setThreads(threads != null ? threads : defaultThreads);
+        for (String line : run.lines()) say("%s", line);
+        Torch.setThreads(run.threads());
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("config", Map.of("hidden_size", c.hiddenSize(), "num_hidden_layers", c.numHiddenLayers(), "vocab_size", c.vocabSize(),
                 "batch_size", batchSize, "max_seq_len", maxSeqLen, "threads", Torch.threads(), "parameters", MiniMindLM.parameterCount(c),

@@ -45,7 +45,7 @@ public final class EvalCommand implements Callable<Integer> {
     Integer heads;
     @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
-    @Option(names = "--dtype", defaultValue = "float32", description = "Autocast precision on CUDA: bfloat16, float16 or float32 (default: float32)")
+    @Option(names = "--dtype", defaultValue = "float32", description = "float32, bfloat16 or float16 (autocast, on a CPU as on CUDA) (default: float32)")
     String dtype;
     @Option(names = "--json", description = "Print one JSON object")
     boolean json;
@@ -56,7 +56,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Precision precision = Precision.resolve(device, dtype, false, -1);
+        Precision precision = Precision.resolve(device, dtype, -1);
         Map<String, HostTensor> sd = Weights.read(weight);
         ModelConfig c = Weights.inferConfig(sd, heads != null ? heads : Weights.headsBeside(weight, 8));
         String st = stage != null ? stage : detectStage(data);

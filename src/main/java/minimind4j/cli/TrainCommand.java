@@ -2,11 +2,10 @@ package minimind4j.cli;
 
 import minimind4j.UserError;
 
-import minimind4j.engine.CpuFeatures;
-import minimind4j.engine.CpuPrecision;
 import minimind4j.engine.Precision;
 import minimind4j.model.ModelConfig;
 import minimind4j.train.Distributed;
+import minimind4j.train.RunSettings;
 import minimind4j.train.TrainOptions;
 import minimind4j.train.Trainer;
 import picocli.CommandLine.Mixin;
@@ -48,8 +47,8 @@ abstract class TrainCommand implements Callable<Integer> {
         return defaults(family);
     }
 
-    /** {@code --dtype auto} on a CPU: what this machine trains fastest in; null elsewhere. */
-    private CpuPrecision cpuChoice;
+    /** The run's precision and threads: chosen once (see {@link RunSettings}), before the options are built. */
+    private RunSettings settings;
 
     /** Settings when the user gave no data: the bundled demo; null when the stage has no demo. */
     Demo.Profile demoProfile() { return null; }
@@ -87,8 +86,7 @@ abstract class TrainCommand implements Callable<Integer> {
                 TrainFlags.or(f.batchSize, dm ? demo.batchSize() : s.batchSize()),
                 TrainFlags.or(f.learningRate, dm ? demo.learningRate() : s.learningRate()),
                 f.device,  // null: MiniMind's default, cuda:0 when there is one
-                TrainFlags.or(f.dtype, "auto"),
-                f.cpuAutocast,
+                settings == null ? TrainFlags.or(f.dtype, "auto") : settings.precision().dtypeName(),
                 TrainFlags.or(f.accumulationSteps, dm ? 1 : s.accumulationSteps()),
                 TrainFlags.or(f.gradClip, 1.0),
                 TrainFlags.or(f.logInterval, dm ? demo.logInterval() : 100),
@@ -103,7 +101,7 @@ abstract class TrainCommand implements Callable<Integer> {
                 f.strictData,
                 TrainFlags.or(f.groupByLength, 1) == 1 && !f.padToMaxSeqLen,
                 f.padToMaxSeqLen,
-                TrainFlags.or(f.numThreads, cpuChoice != null ? cpuChoice.threads() : minimind4j.engine.Torch.defaultThreads()),
+                TrainFlags.or(f.numThreads, settings != null ? settings.threads() : minimind4j.engine.Torch.defaultThreads()),
                 TrainFlags.or(f.evalData, dm ? demo.evalData() : null),
                 TrainFlags.or(f.evalInterval, dm ? demo.evalInterval() : 500),
                 TrainFlags.or(f.maxNanSteps, 10),
@@ -131,17 +129,18 @@ abstract class TrainCommand implements Callable<Integer> {
         }
         ModelConfig config = modelConfig(s, demo);
         // before anything is written or launched: a bad --device/--dtype is the user's first error to see
-        Precision precision = Precision.resolve(f.device, TrainFlags.or(f.dtype, "auto"), f.cpuAutocast, DistributedFlags.localRank());
-        if (!precision.cuda() && Precision.isAuto(TrainFlags.or(f.dtype, "auto")) && !f.cpuAutocast) {
-            cpuChoice = CpuPrecision.decide(CpuFeatures.read(), config.hiddenSize(), config.intermediateSize());
-            precision = new Precision(precision.deviceName(), cpuChoice.autocast());
-            if (DistributedFlags.localRank() <= 0) System.out.println(cpuChoice.reason());
-        }
+        if (f.cpuAutocast && DistributedFlags.localRank() <= 0)
+            System.out.println("note: --cpu_autocast is no longer needed: --dtype applies on a CPU as on CUDA");
         TrainOptions o = options(s, demo);
+        settings = RunSettings.choose(f.device, f.dtype, f.numThreads, DistributedFlags.localRank(), config,
+                TrainFlags.or(f.fromResume, 0) == 1 ? Trainer.resumePath(o.saveDir(), o.saveWeight(), config) : null);
+        settings.print(System.out, DistributedFlags.localRank());
+        Precision precision = settings.precision();
+        o = options(s, demo);
         if (startFile != null) o = o.withFromWeight(startFile.toString());
         if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir(), s.dataPath());
         // workers choose their threads once they know which ranks share their machine
-        if (d.launches()) return d.launch(spec, 0);
+        if (d.launches()) return d.launch(spec, 0, java.util.Map.of(RunSettings.WORKER_DTYPE, precision.dtypeName()));
         PrintStream out = System.out;
         if (config.useMoe() && !o.padToMaxSeqLen() && DistributedFlags.localRank() <= 0)
             out.println("note: MoE aux loss averages over padding too; batches here are padded to their longest sample, MiniMind's to "

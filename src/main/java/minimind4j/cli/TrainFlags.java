@@ -21,9 +21,12 @@ public final class TrainFlags {
     Double learningRate;
     @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
-    @Option(names = "--dtype", description = "auto, bfloat16, float16 (with loss scaling) or float32 (default: auto = bfloat16 autocast on CUDA; on a CPU bf16 autocast only where the CPU has native bf16 (AMX/AVX512-BF16) and a calibration finds it faster, else float32). An explicit type applies on CPU only with --cpu_autocast, as MiniMind trains CPUs in fp32")
+    @Option(names = "--dtype", description = "auto, bfloat16, float16 (autocast with fp32 weights; float16 with loss scaling) or float32, on every device. "
+            + "auto: bfloat16 on CUDA; on a CPU what this machine trains fastest (bf16 only where it is native: AMX/AVX512-BF16). "
+            + "A bf16 type on a CPU without native bf16 trains, emulated and ~10x slower. The choice is recorded in the resume checkpoint and "
+            + "--from_resume 1 keeps it unless --dtype is given (default: auto)")
     String dtype;
-    @Option(names = {"--cpu_autocast", "--cpu-autocast"}, description = "Apply --dtype autocast on CPU too (fast only on CPUs with native bf16, e.g. AMX)")
+    @Option(names = {"--cpu_autocast", "--cpu-autocast"}, hidden = true, description = "No longer needed: --dtype applies on a CPU as on CUDA")
     boolean cpuAutocast;
     @Option(names = {"--num_workers", "--num-workers"}, description = "Accepted for MiniMind compatibility; data is prepared on one background thread", hidden = true)
     Integer numWorkers;
@@ -60,7 +63,7 @@ public final class TrainFlags {
     Integer groupByLength;
     @Option(names = {"--pad_to_max_seq_len", "--pad-to-max-seq-len"}, description = "Pad every batch to max_seq_len like MiniMind (slower, same loss)")
     boolean padToMaxSeqLen;
-    @Option(names = {"--num_threads", "--num-threads"}, description = "Intra-op threads (default: cores - 1, at least 1, or what --dtype auto found fastest; ranks sharing a machine split its cores)")
+    @Option(names = {"--num_threads", "--num-threads"}, description = "Intra-op threads (default: what the resume checkpoint recorded, else what --dtype auto found fastest, else cores - 1, at least 1; ranks sharing a machine split its cores)")
     Integer numThreads;
     @Option(names = {"--eval_data", "--eval-data"}, description = "Held-out JSONL evaluated every --eval_interval steps")
     Path evalData;

@@ -41,7 +41,7 @@ final class WeightFiles {
 
     /** The model moved to --device, with the --lora adapter attached; decoding computes in fp32 (the weights are small, the steps tiny). */
     MiniMindLM onDevice(MiniMindLM m) {
-        m.to(Precision.resolve(device, "float32", false, -1));
+        m.to(Precision.resolve(device, "float32", -1));
         return withLora(m, lora);
     }
 

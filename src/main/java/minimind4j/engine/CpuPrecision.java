@@ -24,7 +24,7 @@ public record CpuPrecision(ScalarType autocast, int threads, String reason) {
         int fp32Threads = Torch.defaultThreads();
         if (!cpu.nativeBf16())
             return new CpuPrecision(null, fp32Threads, String.format(Locale.ROOT,
-                    "precision: fp32 (%s: %s; bf16 would be emulated, ~10x slower), %d thread(s)", cpu.model(), cpu.bf16Summary(), fp32Threads));
+                    "auto: fp32 (%s: %s; bf16 would be emulated, ~10x slower), %d thread(s)", cpu.model(), cpu.bf16Summary(), fp32Threads));
         int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
         int previous = Torch.threads();
         try {
@@ -39,19 +39,31 @@ public record CpuPrecision(ScalarType autocast, int threads, String reason) {
             }
             if (best16 > best32 * 1.1)
                 return new CpuPrecision(ScalarType.BFloat16, threads16, String.format(Locale.ROOT,
-                        "precision: bf16 autocast, fp32 weights and optimizer, %d thread(s) (%s: %s; calibration GEMM bf16 %.0f vs fp32 %.0f GFLOP/s)",
+                        "auto: bf16 autocast, fp32 weights and optimizer, %d thread(s) (%s: %s; calibration GEMM bf16 %.0f vs fp32 %.0f GFLOP/s)",
                         threads16, cpu.model(), cpu.bf16Summary(), best16 / 1e9, best32 / 1e9));
             return new CpuPrecision(null, threads32, String.format(Locale.ROOT,
-                    "precision: fp32, %d thread(s) (%s: %s, but calibration GEMM bf16 %.0f vs fp32 %.0f GFLOP/s is no faster)",
+                    "auto: fp32, %d thread(s) (%s: %s, but calibration GEMM bf16 %.0f vs fp32 %.0f GFLOP/s is no faster)",
                     threads32, cpu.model(), cpu.bf16Summary(), best16 / 1e9, best32 / 1e9));
         } finally {
             Torch.setThreads(previous);
         }
     }
 
-    /** FLOP/s of [rows x hidden] x [hidden x intermediate] in the given type (null: fp32); best of a few runs. */
+    /**
+     * How many times slower a GEMM in {@code type} is than in fp32 on this CPU, at a small shape (64 rows: emulated
+     * bf16 runs at ~1 GFLOP/s, so the measurement stays well under a second).
+     */
+    public static double emulationCost(ScalarType type) {
+        double fp32 = gemmRate(null, 512, 1408, 64), other = gemmRate(type, 512, 1408, 64);
+        return fp32 / Math.max(other, 1);
+    }
+
     static double gemmRate(ScalarType type, int hidden, int intermediate) {
-        long rows = 1024;
+        return gemmRate(type, hidden, intermediate, 1024);
+    }
+
+    /** FLOP/s of [rows x hidden] x [hidden x intermediate] in the given type (null: fp32); best of a few runs. */
+    static double gemmRate(ScalarType type, int hidden, int intermediate, long rows) {
         try (PointerScope scope = new PointerScope()) {
             ScalarType t = type == null ? ScalarType.Float : type;
             Tensor a = torch.randn(new long[] {rows, hidden}, new TensorOptions(ScalarType.Float)).to(t);

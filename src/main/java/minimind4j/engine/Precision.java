@@ -9,10 +9,12 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import java.util.Locale;
 
 /**
- * Where a run computes and in what precision, resolved from MiniMind's {@code --device} and {@code --dtype} flags the
- * way its scripts do: on CUDA the forward pass runs under autocast in bfloat16 or float16 (float16 with a gradient
- * scaler), parameters and optimizer state staying fp32; on CPU MiniMind ignores --dtype and trains in fp32, and so do
- * we unless CPU autocast is asked for explicitly (useful only on CPUs with native bf16, such as AMX).
+ * Where a run computes and in what precision, from MiniMind's {@code --device} and {@code --dtype} flags. A type means
+ * what it says on every device: {@code bfloat16} and {@code float16} run the forward pass under autocast (parameters
+ * and optimizer state stay fp32; float16 with a gradient scaler), on CUDA as in MiniMind's scripts and on a CPU too
+ * (where bf16 without AVX512-BF16/AMX is emulated: correct, ~10x slower). {@code float32} is plain fp32 everywhere.
+ * {@code auto} is bf16 on CUDA and, on a CPU, what {@link CpuPrecision} chooses for this machine; the caller records
+ * that choice with the run.
  *
  * @param deviceName "cpu" or "cuda:N"
  * @param autocast   the autocast type (BFloat16 or Half), or null for plain fp32
@@ -32,11 +34,11 @@ public record Precision(String deviceName, ScalarType autocast) {
      * Checks the flags and the machine. {@code localRank} >= 0 picks cuda:LOCAL_RANK for a distributed worker, as
      * MiniMind's init_distributed_mode does, whatever index --device gave.
      */
-    public static Precision resolve(String device, String dtype, boolean cpuAutocast, int localRank) {
+    public static Precision resolve(String device, String dtype, int localRank) {
         String d = device == null ? defaultDevice() : device.trim().toLowerCase(Locale.ROOT);
         ScalarType type = parseDtype(dtype);
-        // CPU: MiniMind trains in fp32 whatever --dtype says; --cpu_autocast asks for the type (auto: bf16)
-        if (d.equals("cpu")) return new Precision("cpu", cpuAutocast ? type : null);
+        // CPU: the type as given (auto is decided by the caller, per machine: see CpuPrecision)
+        if (d.equals("cpu")) return new Precision("cpu", type);
         if (d.equals("mps") || d.startsWith("mps:")) throw new UserError(mpsRefusal(device));
         int index;
         if (d.equals("cuda")) index = 0;
@@ -75,7 +77,7 @@ public record Precision(String deviceName, ScalarType autocast) {
         return dtype != null && dtype.trim().equalsIgnoreCase("auto");
     }
 
-    /** bfloat16/bf16 (and auto, on CUDA), float16/fp16/half, float32/fp32/float; null for float32 (no autocast). */
+    /** bfloat16/bf16 (and auto, before a CPU's choice), float16/fp16/half, float32/fp32/float; null for float32 (no autocast). */
     public static ScalarType parseDtype(String dtype) {
         String t = dtype == null ? "bfloat16" : dtype.trim().toLowerCase(Locale.ROOT);
         return switch (t) {
@@ -115,6 +117,17 @@ public record Precision(String deviceName, ScalarType autocast) {
     public Region autocastRegion() {
         if (autocast == null) return () -> {};
         return Autocast.enter(deviceType(), autocast);
+    }
+
+    /** The --dtype value that reproduces this precision: float32, bfloat16 or float16 (recorded with a run). */
+    public String dtypeName() {
+        if (autocast == null) return "float32";
+        return autocast.value == ScalarType.BFloat16.value ? "bfloat16" : "float16";
+    }
+
+    /** The same device in another precision. */
+    public Precision withDtype(String dtype) {
+        return new Precision(deviceName, parseDtype(dtype));
     }
 
     public String describe() {

@@ -459,7 +459,9 @@ public final class MiniMindLM implements AutoCloseable {
             Tensor tokens = tokenOfSlot.index_select(0, slots);
             Tensor out = feedForward(flat.index_select(0, tokens), ex)
                     .mul(flatW.index_select(0, slots).unsqueeze(1));
-            y = y.index_add(0, tokens, out);
+            // under autocast the expert's output is bf16 while y (like the residual stream) is fp32: MiniMind's
+            // y.index_add_(0, idx, expert_out.to(y.dtype)) casts the same way
+            y = y.index_add(0, tokens, out.to(y.scalar_type()));
         }
         y = y.view(b, t, hd);
         for (int s = 0; s < config.nSharedExperts(); s++) y = y.add(feedForward(x, pre + "shared_experts." + s + "."));

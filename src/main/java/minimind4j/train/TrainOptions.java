@@ -11,8 +11,7 @@ public record TrainOptions(
         int batchSize,
         double learningRate,
         String device,
-        String dtype,
-        boolean cpuAutocast,
+        String dtype,              // float32, bfloat16 or float16: the run's choice (see RunSettings), never auto
         int accumulationSteps,
         double gradClip,
         int logInterval,
@@ -39,7 +38,7 @@ public record TrainOptions(
         minimind4j.data.formats.DataFormat dataFormat,     // --data_format
         minimind4j.data.Truncation truncation) {           // --truncation
     public TrainOptions withFromWeight(String file) {
-        return new TrainOptions(stage, saveDir, saveWeight, epochs, batchSize, learningRate, device, dtype, cpuAutocast,
+        return new TrainOptions(stage, saveDir, saveWeight, epochs, batchSize, learningRate, device, dtype,
                 accumulationSteps, gradClip, logInterval, saveInterval, maxSeqLen, dataPath, file, fromResume, tokenizerPath,
                 addSystemRatio, emptyThinkRatio, strictData, groupByLength, padToMaxSeqLen, numThreads, evalData, evalInterval,
                 maxNanSteps, seed, maxSteps, lossAverage, strictLoad, dataPaths, dataFormat, truncation);

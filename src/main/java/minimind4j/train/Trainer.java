@@ -105,7 +105,12 @@ public final class Trainer {
     }
 
     public Path resumePath() {
-        return o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_resume.pth");
+        return resumePath(o.saveDir(), o.saveWeight(), config);
+    }
+
+    /** {save_dir}/{save_weight}_{hidden}[_moe]_resume.pth, MiniMind's resume checkpoint name. */
+    public static Path resumePath(Path saveDir, String saveWeight, ModelConfig config) {
+        return saveDir.resolve(saveWeight + "_" + config.hiddenSize() + config.weightSuffix() + "_resume.pth");
     }
 
     private void log(String s) {
@@ -426,7 +431,8 @@ public final class Trainer {
             if (adaptation == null) Weights.saveHalf(w, model);
             else adaptation.saveWeights(w);
             ResumeCheckpoint.save(resumePath(), model, opt, epoch, step, dist.worldSize(), o.seed(), o.batchSize(), scaler.stateDict(),
-                    adaptation == null ? java.util.Map.of() : adaptation.resumeState());
+                    adaptation == null ? java.util.Map.of() : adaptation.resumeState(),
+                    java.util.Map.of("dtype", precision.dtypeName(), "num_threads", (long) Torch.threads()));
         }
         dist.barrier();
         return w;

@@ -11,6 +11,8 @@ import minimind4j.data.SftDataset;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -38,9 +40,22 @@ class LoraCommandTest {
     static String[] train(Path saveDir, Path data, String... extra) {
         List<String> a = new ArrayList<>(List.of("lora", "--data_path", data.toString(), "--tokenizer_path", DEMO.resolve("tokenizer").toString(),
                 "--from_weight", BASE.toString(), "--save_dir", saveDir.toString(), "--lora_name", "lora_demo",
-                "--batch_size", "8", "--learning_rate", "5e-3", "--num_threads", "1", "--log_interval", "1000", "--max_seq_len", "128"));
+                "--batch_size", "8", "--learning_rate", "5e-3", "--num_threads", "1", "--dtype", "float32", "--log_interval", "1000", "--max_seq_len", "128"));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
+    }
+
+    /** The command line in another --dtype. */
+    static String[] in(String dtype, String[] a) {
+        String[] out = a.clone();
+        for (int i = 0; i + 1 < out.length; i++) if (out[i].equals("--dtype")) out[i + 1] = dtype;
+        return out;
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @BeforeAll
@@ -114,19 +129,23 @@ class LoraCommandTest {
         assertEquals(withAdapter, eval("--weight", BASE.toString(), "--lora", peft.toString()), 2e-3);
     }
 
-    @Test
-    void resumedRunEndsWithTheSameAdapterAsAnUninterruptedOne() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"float32", "bfloat16"})
+    void resumedRunEndsWithTheSameAdapterAsAnUninterruptedOne(String dtype) throws Exception {
         Path data = Files.write(dir.resolve("small.jsonl"), Files.readAllLines(DEMO.resolve("sft.jsonl")).subList(0, 32));
-        Path whole = dir.resolve("whole"), split = dir.resolve("split");
-        assertEquals(0, CliRun.of(train(whole, data, "--epochs", "2", "--lora_target", "all-linear", "--lora_alpha", "32")).code());
-        assertEquals(0, CliRun.of(train(split, data, "--epochs", "2", "--lora_target", "all-linear", "--lora_alpha", "32", "--max_steps", "3")).code());
-        CliRun r = CliRun.of(train(split, data, "--epochs", "2", "--lora_target", "all-linear", "--lora_alpha", "32", "--from_resume", "1"));
+        Path whole = dir.resolve(dtype + "-whole"), split = dir.resolve(dtype + "-split");
+        String[] common = {"--epochs", "2", "--lora_target", "all-linear", "--lora_alpha", "32"};
+        assertEquals(0, CliRun.of(in(dtype, train(whole, data, common))).code());
+        assertEquals(0, CliRun.of(in(dtype, train(split, data, concat(common, "--max_steps", "3")))).code());
+        CliRun r = CliRun.of(in(dtype, train(split, data, concat(common, "--from_resume", "1"))));
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("resuming from"), r.out());
+        assertTrue(r.out().contains(dtype.equals("bfloat16") ? "bf16 autocast" : "cpu, fp32"), r.out());
         Map<String, HostTensor> a = Pth.readStateDict(whole.resolve("lora_demo_128.pth")), b = Pth.readStateDict(split.resolve("lora_demo_128.pth"));
         assertEquals(4 * 7 * 2, a.size(), "all-linear: 7 projections in each of 4 layers");
         assertEquals(a.keySet(), b.keySet());
         for (String k : a.keySet()) assertArrayEquals(a.get(k).toByteArray(), b.get(k).toByteArray(), k);
+        if (dtype.equals("bfloat16")) return;
         // another target set cannot silently continue that checkpoint
         CliRun wrong = CliRun.of(train(split, data, "--epochs", "3", "--from_resume", "1"));
         assertEquals(2, wrong.code());

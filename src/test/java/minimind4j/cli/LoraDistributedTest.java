@@ -57,7 +57,7 @@ class LoraDistributedTest {
     static Process start(Path save, int port, String... extra) throws IOException {
         List<String> args = new ArrayList<>(List.of("lora", "--data_path", data.toString(),
                 "--tokenizer_path", TestPaths.minimind2().toString(), "--save_dir", save.toString(), "--from_weight", base.toString(),
-                "--max_seq_len", "64", "--learning_rate", "1e-2", "--group_by_length", "0", "--num_threads", "1", "--epochs", "1",
+                "--max_seq_len", "64", "--learning_rate", "1e-2", "--group_by_length", "0", "--num_threads", "1", "--dtype", "float32", "--epochs", "1",
                 "--add_system_ratio", "0", "--lora_target", "all-linear", "--lora_name", "lora_dp", "--master_port", String.valueOf(port)));
         args.addAll(List.of(extra));
         return minimind4j.CliProcess.start(save, List.of(), args);

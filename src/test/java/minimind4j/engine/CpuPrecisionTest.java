@@ -24,7 +24,17 @@ class CpuPrecisionTest {
         CpuPrecision choice = CpuPrecision.decide(cpu, 64, 192);
         assertNull(choice.autocast(), "no bf16 autocast without native bf16");
         assertEquals(Torch.defaultThreads(), choice.threads());
-        assertTrue(choice.reason().startsWith("precision: fp32 (AMD EPYC: no native bf16 (avx2)"), choice.reason());
+        assertTrue(choice.reason().startsWith("auto: fp32 (AMD EPYC: no native bf16 (avx2)"), choice.reason());
+    }
+
+    @Test
+    void amdEpycZen4HasNativeBf16ThroughAvx512Bf16() throws Exception {
+        // the first processor block of a real /proc/cpuinfo: a 2-vCPU AMD EPYC (Zen 4) with AVX512-BF16 and no AMX
+        CpuFeatures cpu = CpuFeatures.parse(Files.readString(TestPaths.resources().resolve("cpuinfo/amd-epyc-zen4-avx512bf16.txt")));
+        assertEquals("AMD EPYC", cpu.model());
+        assertTrue(cpu.avx512Bf16() && cpu.nativeBf16());
+        assertFalse(cpu.amxBf16());
+        assertEquals("avx512_bf16", cpu.bf16Summary());
     }
 
     @Test
@@ -48,8 +58,8 @@ class CpuPrecisionTest {
         CliRun r = CliRun.of("sft", "--save_dir", dir.toString(), "--max_steps", "1", "--device", "cpu");
         assertEquals(0, r.code(), r.err());
         String first = r.out().lines().filter(l -> l.startsWith("precision: ")).findFirst().orElseThrow(() -> new AssertionError(r.out()));
-        if (!native16) assertTrue(first.startsWith("precision: fp32 ("), first);
+        if (!native16) assertTrue(first.startsWith("precision: cpu, fp32, ") && first.contains("(auto: fp32 ("), first);
         else assertTrue(first.contains("calibration GEMM bf16"), "a native-bf16 CPU is confirmed by calibration: " + first);
-        assertTrue(r.out().contains(first.startsWith("precision: bf16") ? "bf16 autocast" : "cpu, fp32"), r.out());
+        assertTrue(r.out().contains(first.startsWith("precision: cpu, bf16") ? "cpu, bf16 autocast" : "cpu, fp32"), r.out());
     }
 }

@@ -16,17 +16,20 @@ import static org.junit.jupiter.api.Assertions.*;
 /** --device/--dtype resolution as MiniMind's scripts do it, and the autocast region the trainer opens around forward. */
 class PrecisionTest {
     @Test
-    void cpuTrainsInFloat32WhateverTheDtypeUnlessAutocastIsAskedFor() {
-        for (String dtype : new String[]{"bfloat16", "float16", "float32"}) {
-            Precision p = Precision.resolve("cpu", dtype, false, -1);
+    void aDtypeMeansWhatItSaysOnACpu() {
+        for (String dtype : new String[]{"float32", "fp32", "float"}) {
+            Precision p = Precision.resolve("cpu", dtype, -1);
             assertNull(p.autocast(), dtype);
             assertFalse(p.gradScaler(), dtype);
             assertEquals("cpu, fp32", p.describe());
+            assertEquals("float32", p.dtypeName());
         }
-        Precision bf = Precision.resolve("cpu", "bfloat16", true, -1);
+        assertEquals("bfloat16", Precision.resolve("cpu", "bf16", -1).dtypeName());
+        assertEquals("float16", Precision.resolve("cpu", "half", -1).dtypeName());
+        Precision bf = Precision.resolve("cpu", "bfloat16", -1);
         assertEquals(ScalarType.BFloat16.value, bf.autocast().value);
         assertFalse(bf.gradScaler());
-        Precision fp16 = Precision.resolve("CPU", "fp16", true, -1);
+        Precision fp16 = Precision.resolve("CPU", "fp16", -1);
         assertEquals(ScalarType.Half.value, fp16.autocast().value);
         assertTrue(fp16.gradScaler(), "float16 autocast needs loss scaling, as MiniMind's GradScaler(enabled=dtype=='float16')");
         assertEquals("cpu, fp16 autocast with loss scaling", fp16.describe());
@@ -34,16 +37,16 @@ class PrecisionTest {
 
     @Test
     void badFlagsAreOneLineErrorsThatSayWhatIsAccepted() {
-        UserError d = assertThrows(UserError.class, () -> Precision.resolve("tpu", "bfloat16", false, -1));
+        UserError d = assertThrows(UserError.class, () -> Precision.resolve("tpu", "bfloat16", -1));
         assertEquals("--device tpu: expected cpu, cuda or cuda:N", d.getMessage());
-        UserError t = assertThrows(UserError.class, () -> Precision.resolve("cpu", "int8", false, -1));
+        UserError t = assertThrows(UserError.class, () -> Precision.resolve("cpu", "int8", -1));
         assertEquals("--dtype int8: expected auto, bfloat16, float16 or float32", t.getMessage());
     }
 
     @Test
     void appleMpsIsRefusedInOneLineThatSaysWhyAndWhatToPass() {
         for (String device : new String[]{"mps", "MPS", "mps:0"}) {
-            UserError e = assertThrows(UserError.class, () -> Precision.resolve(device, "bfloat16", false, -1));
+            UserError e = assertThrows(UserError.class, () -> Precision.resolve(device, "bfloat16", -1));
             String m = e.getMessage();
             assertTrue(m.startsWith("--device " + device + ": not available: "), m);
             assertTrue(m.endsWith("; pass --device cpu"), m);
@@ -58,16 +61,16 @@ class PrecisionTest {
     @Test
     void cudaResolvesToTheLocalRanksDeviceOrSaysWhyItCannot() {
         if (!Torch.cudaAvailable()) {
-            UserError e = assertThrows(UserError.class, () -> Precision.resolve("cuda:0", "bfloat16", false, -1));
+            UserError e = assertThrows(UserError.class, () -> Precision.resolve("cuda:0", "bfloat16", -1));
             assertTrue(e.getMessage().startsWith("--device cuda:0: libtorch sees no CUDA device"), e.getMessage());
             assertTrue(e.getMessage().contains("-Pgpu"), e.getMessage());
             assertFalse(e.getMessage().contains("\n"));
         } else {
-            Precision p = Precision.resolve("cuda:0", "bfloat16", false, -1);
+            Precision p = Precision.resolve("cuda:0", "bfloat16", -1);
             assertEquals("cuda:0, bf16 autocast", p.describe());
             // a distributed worker takes cuda:LOCAL_RANK, as MiniMind's init_distributed_mode does
-            assertEquals("cuda:0", Precision.resolve("cuda:5", "float32", false, 0).deviceName());
-            UserError e = assertThrows(UserError.class, () -> Precision.resolve("cuda:99", "bfloat16", false, -1));
+            assertEquals("cuda:0", Precision.resolve("cuda:5", "float32", 0).deviceName());
+            UserError e = assertThrows(UserError.class, () -> Precision.resolve("cuda:99", "bfloat16", -1));
             assertTrue(e.getMessage().contains("CUDA device(s) are visible"), e.getMessage());
         }
     }
@@ -94,7 +97,7 @@ class PrecisionTest {
         ModelConfig c = ModelConfig.minimind2(64, 2, false).withVocabSize(128).withHeads(4, 2);
         RandomBatch batch = RandomBatch.of(128, 2, 24, 8, 3);
         long[] ids = batch.ids(), labels = batch.labels();
-        Precision bf16 = Precision.resolve("cpu", "bfloat16", true, -1);
+        Precision bf16 = Precision.resolve("cpu", "bfloat16", -1);
         try (PointerScope s = Torch.scope(); MiniMindLM m = MiniMindLM.init(c, 4)) {
             double fp32 = m.loss(Torch.longs(ids, 2, 24), Torch.longs(labels, 2, 24)).total().item_double();
             MiniMindLM.Loss l;

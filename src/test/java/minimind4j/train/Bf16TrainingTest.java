@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Training under bf16 autocast (fp32 master weights and AdamW state) tracks fp32: the bundled demo model fine-tuned for
  * 50 steps on the demo data, once in each precision, from the same pretrained weights and the same batches. bf16 runs
- * here through --cpu_autocast; on a CPU without native bf16 libtorch emulates it (slower, the same numbers), so this
- * test runs on every machine. A gradient-accumulation run and a resumed run in bf16 are checked too.
+ * on a CPU as on CUDA (--dtype bfloat16 against --dtype float32, both named: the default would be either, by machine);
+ * on a CPU without native bf16 libtorch emulates it (slower, the same numbers), so this test runs on every machine. A gradient-accumulation run and a resumed run in bf16 are checked too.
  */
 class Bf16TrainingTest {
     @TempDir
@@ -30,7 +30,7 @@ class Bf16TrainingTest {
         List<String> a = new ArrayList<>(List.of("sft", "--data_path", DEMO.resolve("sft.jsonl").toString(),
                 "--tokenizer_path", DEMO.resolve("tokenizer").toString(), "--from_weight", DEMO.resolve("weights/pretrain_128.pth").toString(),
                 "--save_dir", save.toString(), "--max_seq_len", "128", "--learning_rate", "1e-3", "--epochs", "1",
-                "--max_steps", String.valueOf(steps), "--log_interval", "1", "--num_threads", "1", "--device", "cpu"));
+                "--max_steps", String.valueOf(steps), "--log_interval", "1", "--num_threads", "1", "--device", "cpu", "--dtype", "float32"));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
@@ -51,7 +51,7 @@ class Bf16TrainingTest {
     void fiftyDemoStepsInBf16TrackTheFp32LossCurve() throws Exception {
         Path fp32 = dir.resolve("fp32"), bf16 = dir.resolve("bf16");
         assertEquals(0, Minimind.run(demoSft(fp32, 50, "--batch_size", "16")));
-        assertEquals(0, Minimind.run(demoSft(bf16, 50, "--batch_size", "16", "--cpu_autocast", "--dtype", "bfloat16")));
+        assertEquals(0, Minimind.run(TrainerTest.bf16(demoSft(bf16, 50, "--batch_size", "16"))));
         List<Double> a = losses(fp32), b = losses(bf16);
         assertEquals(50, a.size());
         assertEquals(50, b.size());
@@ -86,9 +86,9 @@ class Bf16TrainingTest {
     @Test
     void bf16GradientAccumulationGivesTheUpdateOfTheLargerBatch() throws Exception {
         Path one = dir.resolve("acc1"), two = dir.resolve("acc2");
-        String[] common = {"--cpu_autocast", "--dtype", "bfloat16", "--group_by_length", "0", "--loss_average", "tokens"};
-        assertEquals(0, Minimind.run(concat(demoSft(one, 4, "--batch_size", "8", "--accumulation_steps", "1"), common)));
-        assertEquals(0, Minimind.run(concat(demoSft(two, 8, "--batch_size", "4", "--accumulation_steps", "2"), common)));
+        String[] common = {"--group_by_length", "0", "--loss_average", "tokens"};
+        assertEquals(0, Minimind.run(concat(TrainerTest.bf16(demoSft(one, 4, "--batch_size", "8", "--accumulation_steps", "1")), common)));
+        assertEquals(0, Minimind.run(concat(TrainerTest.bf16(demoSft(two, 8, "--batch_size", "4", "--accumulation_steps", "2")), common)));
         double rel = updateDistance(resumeModel(one), resumeModel(two));
         System.out.printf("bf16 accumulation 2x4 vs 1x8 after 4 updates: |difference| / |update| = %.4f%n", rel);
         assertTrue(rel < 0.05, "accumulated bf16 update differs from the larger batch's by " + rel + " of the update");
@@ -101,10 +101,11 @@ class Bf16TrainingTest {
     @Test
     void bf16RunResumesExactly() throws Exception {
         Path full = dir.resolve("resfull"), parts = dir.resolve("resparts");
-        String[] common = {"--batch_size", "8", "--cpu_autocast", "--dtype", "bfloat16", "--accumulation_steps", "2"};
-        assertEquals(0, Minimind.run(concat(demoSft(full, 8), common)));
-        assertEquals(0, Minimind.run(concat(demoSft(parts, 3), common)));
-        assertEquals(0, Minimind.run(concat(demoSft(parts, 6, "--from_resume", "1"), common)));  // --max_steps counts this run's steps
+        String[] common = {"--batch_size", "8", "--accumulation_steps", "2"};
+        assertEquals(0, Minimind.run(concat(TrainerTest.bf16(demoSft(full, 8)), common)));
+        assertEquals(0, Minimind.run(concat(TrainerTest.bf16(demoSft(parts, 3)), common)));
+        // no --dtype on resume: the checkpoint's recorded bfloat16 is reused
+        assertEquals(0, Minimind.run(concat(TrainerTest.without(demoSft(parts, 6, "--from_resume", "1"), "--dtype"), common)));  // --max_steps counts this run's steps
         Map<String, HostTensor> wf = resumeModel(full), wp = resumeModel(parts);
         for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k + " differs between the resumed and the uninterrupted bf16 run");
         assertEquals(8, losses(parts).size(), "the resumed run's metrics continue the stopped run's: " + losses(parts));

@@ -44,7 +44,7 @@ class CudaTest {
         ModelConfig c = ModelConfig.minimind2(64, 2, true).withVocabSize(256).withHeads(4, 2);
         RandomBatch rb = RandomBatch.of(256, 3, 20, 6, 1);
         long[][] b = {rb.ids(), rb.labels()};
-        Precision cuda = Precision.resolve("cuda:0", "float32", false, -1);
+        Precision cuda = Precision.resolve("cuda:0", "float32", -1);
         try (PointerScope s = Torch.scope(); MiniMindLM cpu = MiniMindLM.init(c, 5); MiniMindLM gpu = MiniMindLM.init(c, 5).to(cuda)) {
             MiniMindLM.Loss lc = cpu.loss(Torch.longs(b[0], 3, 20), Torch.longs(b[1], 3, 20));
             MiniMindLM.Loss lg = gpu.loss(cuda.to(Torch.longs(b[0], 3, 20)), cuda.to(Torch.longs(b[1], 3, 20)));
@@ -64,7 +64,7 @@ class CudaTest {
         ModelConfig c = ModelConfig.minimind2(64, 2, false).withVocabSize(256).withHeads(4, 2);
         RandomBatch rb = RandomBatch.of(256, 2, 24, 8, 2);
         long[][] b = {rb.ids(), rb.labels()};
-        Precision bf16 = Precision.resolve("cuda", "bfloat16", false, -1);
+        Precision bf16 = Precision.resolve("cuda", "bfloat16", -1);
         try (PointerScope s = Torch.scope(); MiniMindLM m = MiniMindLM.init(c, 6).to(bf16)) {
             Tensor ids = bf16.to(Torch.longs(b[0], 2, 24)), labels = bf16.to(Torch.longs(b[1], 2, 24));
             double fp32 = m.loss(ids, labels).total().item_double();

@@ -61,7 +61,7 @@ final class StepGradients {
     static List<String> common(Path data, Path save) {
         List<String> a = new ArrayList<>(List.of("pretrain", "--data_path", data.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
                 "--save_dir", save.toString(), "--max_seq_len", String.valueOf(MAX_SEQ_LEN), "--from_weight", "none",
-                "--group_by_length", "0", "--num_threads", "1", "--learning_rate", "1e-3"));
+                "--group_by_length", "0", "--num_threads", "1", "--dtype", "float32", "--learning_rate", "1e-3"));
         a.addAll(List.of(MODEL));
         return a;
     }

@@ -41,7 +41,7 @@ class StopSignalTest {
     static String[] args(Path save, String... extra) {
         List<String> a = new ArrayList<>(List.of("pretrain", "--data_path", data.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
                 "--save_dir", save.toString(), "--hidden_size", "32", "--num_hidden_layers", "1", "--max_seq_len", "32",
-                "--batch_size", "2", "--accumulation_steps", "1", "--epochs", "1000", "--log_interval", "1", "--num_threads", "1",
+                "--batch_size", "2", "--accumulation_steps", "1", "--epochs", "1000", "--log_interval", "1", "--num_threads", "1", "--dtype", "float32",
                 "--learning_rate", "1e-3"));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);

@@ -7,6 +7,8 @@ import minimind4j.cli.CliRun;
 import minimind4j.cli.Minimind;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -45,11 +47,16 @@ class TrainerTest {
         return lines;
     }
 
-    /** A stage's command line; --device cpu explicitly, so a CUDA machine tests the fp32 CPU path here too (CudaTest has CUDA). */
+    /**
+     * A stage's command line; --device cpu explicitly, so a CUDA machine tests the CPU path here too (CudaTest has
+     * CUDA), and --dtype float32 with 1 thread: the exact numbers these tests compare are those of fp32 on one thread,
+     * whatever CPU runs them (--dtype auto would pick bf16 on one with AVX512-BF16/AMX). Replace the dtype with
+     * {@link #with} for the other precisions.
+     */
     static String[] args(Path save, String stage, Path data, String... extra) {
         List<String> a = new ArrayList<>(List.of(stage, "--data_path", data.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
                 "--save_dir", save.toString(), "--hidden_size", "32", "--num_hidden_layers", "2", "--max_seq_len", "48",
-                "--log_interval", "1000", "--num_threads", "1", "--device", "cpu"));
+                "--log_interval", "1000", "--num_threads", "1", "--device", "cpu", "--dtype", "float32"));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
@@ -98,15 +105,16 @@ class TrainerTest {
         assertEquals(1, msg.strip().lines().count(), "one line, no stack trace: " + msg);
     }
 
-    @Test
-    void resumedRunEqualsUninterruptedRun() throws Exception {
-        Path full = dir.resolve("full"), parts = dir.resolve("parts");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"float32", "bfloat16"})
+    void resumedRunEqualsUninterruptedRun(String dtype) throws Exception {
+        Path full = dir.resolve(dtype + "-full"), parts = dir.resolve(dtype + "-parts");
         String[] common = {"--epochs", "2", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3", "--accumulation_steps", "2"};
-        assertEquals(0, run(concat(args(full, "sft", sft), common)));
+        assertEquals(0, run(concat(argsIn(dtype, full, "sft", sft), common)));
         // 24 samples / 4 = 6 steps an epoch: stop after 4, then after 4 more (crossing the epoch), then finish
-        assertEquals(0, run(concat(args(parts, "sft", sft, "--max_steps", "4"), common)));
-        assertEquals(0, run(concat(args(parts, "sft", sft, "--max_steps", "4", "--from_resume", "1"), common)));
-        assertEquals(0, run(concat(args(parts, "sft", sft, "--from_resume", "1"), common)));
+        assertEquals(0, run(concat(argsIn(dtype, parts, "sft", sft, "--max_steps", "4"), common)));
+        assertEquals(0, run(concat(argsIn(dtype, parts, "sft", sft, "--max_steps", "4", "--from_resume", "1"), common)));
+        assertEquals(0, run(concat(argsIn(dtype, parts, "sft", sft, "--from_resume", "1"), common)));
         Map<String, HostTensor> wf = weights(full.resolve("full_sft_32.pth")), wp = weights(parts.resolve("full_sft_32.pth"));
         for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k + " differs between the resumed and the uninterrupted run");
         // the resume file holds fp32 weights, not fp16
@@ -121,18 +129,17 @@ class TrainerTest {
     }
 
     /**
-     * The mixed-precision path (autocast + loss scaler), exercised on CPU through --cpu_autocast because this
-     * machine has no GPU: the same trainer code runs on CUDA with --device cuda. A float16 run resumed twice ends
+     * The mixed-precision path (autocast + loss scaler), exercised on a CPU (--dtype applies there as on CUDA): the
+     * same trainer code runs on CUDA with --device cuda. A float16 run resumed twice ends
      * bit-identical to an uninterrupted one, the scaler's state travelling in the resume file under PyTorch's keys.
      */
     @Test
     void float16AutocastRunWithLossScalingResumesExactly() throws Exception {
         Path full = dir.resolve("fp16full"), parts = dir.resolve("fp16parts");
-        String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3",
-                "--cpu_autocast", "--dtype", "float16"};
-        assertEquals(0, run(concat(args(full, "sft", sft), common)));
-        assertEquals(0, run(concat(args(parts, "sft", sft, "--max_steps", "3"), common)));
-        assertEquals(0, run(concat(args(parts, "sft", sft, "--from_resume", "1"), common)));
+        String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3"};
+        assertEquals(0, run(concat(fp16(args(full, "sft", sft)), common)));
+        assertEquals(0, run(concat(fp16(args(parts, "sft", sft, "--max_steps", "3")), common)));
+        assertEquals(0, run(concat(fp16(args(parts, "sft", sft, "--from_resume", "1")), common)));
         Map<String, HostTensor> wf = weights(full.resolve("full_sft_32.pth")), wp = weights(parts.resolve("full_sft_32.pth"));
         for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k + " differs between the resumed and the uninterrupted run");
         @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(parts.resolve("full_sft_32_resume.pth"));
@@ -145,8 +152,8 @@ class TrainerTest {
     @Test
     void bfloat16AutocastTrainingLearns() throws Exception {
         Path save = dir.resolve("bf16");
-        assertEquals(0, run(args(save, "sft", sft, "--epochs", "4", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "3e-3",
-                "--cpu_autocast", "--dtype", "bfloat16", "--eval_data", sft.toString(), "--eval_interval", "6")));
+        assertEquals(0, run(bf16(args(save, "sft", sft, "--epochs", "4", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "3e-3",
+                "--eval_data", sft.toString(), "--eval_interval", "6"))));
         List<String> csv = Files.readAllLines(save.resolve("full_sft_32_metrics.csv"));
         double first = evalLoss(csv, true), last = evalLoss(csv, false);
         assertTrue(last < first - 0.5, "bf16 eval loss should fall: " + first + " -> " + last);
@@ -156,6 +163,32 @@ class TrainerTest {
         // bf16 needs no loss scaler (MiniMind enables it for float16 only); the entry is there, empty, because MiniMind's
         // --from_resume reads ckp['scaler'] unconditionally
         assertEquals(Map.of(), root.get("scaler"), "bf16: an empty scaler state");
+    }
+
+    /**
+     * A run's precision and threads are part of it: recorded in the resume checkpoint, reused by --from_resume 1 when
+     * no flag says otherwise (the start line says so), and a different explicit choice is named in one line.
+     */
+    @Test
+    void precisionAndThreadsAreRecordedAndAResumeKeepsThem() throws Exception {
+        Path save = dir.resolve("recorded");
+        String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none"};
+        assertEquals(0, run(concat(bf16(args(save, "sft", sft, "--max_steps", "2")), common)));
+        @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(save.resolve("full_sft_32_resume.pth"));
+        assertEquals("bfloat16", root.get("dtype"));
+        assertEquals(1L, ((Number) root.get("num_threads")).longValue());
+        // neither flag given: both come from the checkpoint
+        CliRun kept = CliRun.of(concat(without(without(args(save, "sft", sft, "--max_steps", "1", "--from_resume", "1"), "--dtype"), "--num_threads"), common));
+        assertEquals(0, kept.code(), kept.err());
+        String line = kept.out().lines().filter(l -> l.startsWith("precision: ")).findFirst().orElseThrow(() -> new AssertionError(kept.out()));
+        assertEquals("precision: cpu, bf16 autocast, 1 thread(s) (as recorded in full_sft_32_resume.pth; threads: recorded)", line);
+        // another explicit choice: trained so, and named in one line
+        CliRun changed = CliRun.of(concat(args(save, "sft", sft, "--max_steps", "1", "--from_resume", "1"), common));
+        assertEquals(0, changed.code(), changed.err());
+        assertTrue(changed.out().contains("warning: full_sft_32_resume.pth was trained in bfloat16, this run computes in float32 (--dtype float32)"), changed.out());
+        assertTrue(changed.out().contains("cpu, fp32"), changed.out());
+        @SuppressWarnings("unchecked") Map<String, Object> after = (Map<String, Object>) Pth.read(save.resolve("full_sft_32_resume.pth"));
+        assertEquals("float32", after.get("dtype"), "the checkpoint records what the last run computed in");
     }
 
     @Test
@@ -173,19 +206,39 @@ class TrainerTest {
      * --pad_to_max_seq_len pads every batch to max_seq_len (MiniMind's layout, which also means MiniMind's batch order:
      * no length grouping): every step's loss is that of the unpadded run in the same order.
      */
-    @Test
-    void paddingToMaxSeqLenGivesTheSameLosses() throws Exception {
-        Path tight = dir.resolve("pad-no"), padded = dir.resolve("pad-yes");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"float32", "bfloat16"})
+    void paddingToMaxSeqLenGivesTheSameLosses(String dtype) throws Exception {
+        Path tight = dir.resolve(dtype + "-pad-no"), padded = dir.resolve(dtype + "-pad-yes");
         // max_seq_len 64 and no system prompts: every sample is shorter, so the padded batches really are wider
         String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3", "--max_steps", "4",
                 "--add_system_ratio", "0"};
-        assertEquals(0, run(concat(with(with(args(tight, "sft", sft, "--group_by_length", "0"), "--log_interval", "1"), "--max_seq_len", "64"), common)));
-        assertEquals(0, run(concat(with(with(args(padded, "sft", sft, "--pad_to_max_seq_len"), "--log_interval", "1"), "--max_seq_len", "64"), common)));
+        assertEquals(0, run(concat(with(with(argsIn(dtype, tight, "sft", sft, "--group_by_length", "0"), "--log_interval", "1"), "--max_seq_len", "64"), common)));
+        assertEquals(0, run(concat(with(with(argsIn(dtype, padded, "sft", sft, "--pad_to_max_seq_len"), "--log_interval", "1"), "--max_seq_len", "64"), common)));
         List<String> a = Files.readAllLines(tight.resolve("full_sft_32_metrics.csv")), b = Files.readAllLines(padded.resolve("full_sft_32_metrics.csv"));
         assertEquals(5, a.size());
-        for (int i = 1; i < a.size(); i++) {
-            double x = Double.parseDouble(a.get(i).split(",", -1)[3]), y = Double.parseDouble(b.get(i).split(",", -1)[3]);
-            assertEquals(x, y, 2e-5, "step " + i);
+        if (dtype.equals("float32")) {
+            for (int i = 1; i < a.size(); i++) {
+                double x = Double.parseDouble(a.get(i).split(",", -1)[3]), y = Double.parseDouble(b.get(i).split(",", -1)[3]);
+                assertEquals(x, y, 2e-5, "step " + i);
+            }
+        } else {
+            // bf16 rounds a wider batch's GEMMs differently, so equality cannot hold: padding must move the losses less
+            // than bf16 itself moves them from fp32 on the same batches (measured on an AMD EPYC Zen 4, 1 thread: padding
+            // 0 (bf16 attention on a CPU is two GEMMs whose rows do not depend on the width), bf16 vs fp32 6.3e-4)
+            Path fp32 = dir.resolve(dtype + "-pad-fp32");
+            assertEquals(0, run(concat(with(with(args(fp32, "sft", sft, "--group_by_length", "0"), "--log_interval", "1"), "--max_seq_len", "64"), common)));
+            List<String> f = Files.readAllLines(fp32.resolve("full_sft_32_metrics.csv"));
+            double padding = 0, precision = 0;
+            for (int i = 1; i < a.size(); i++) {
+                double x = Double.parseDouble(a.get(i).split(",", -1)[3]), y = Double.parseDouble(b.get(i).split(",", -1)[3]),
+                        z = Double.parseDouble(f.get(i).split(",", -1)[3]);
+                padding += Math.abs(x - y) / 4;
+                precision += Math.abs(x - z) / 4;
+            }
+            System.out.printf("bf16 losses, mean over 4 steps: padded vs tight %.2e, bf16 vs fp32 %.2e%n", padding, precision);
+            assertTrue(precision > 0, "the bf16 run computed exactly what fp32 did");
+            assertTrue(padding < precision / 4, "padding moved the bf16 losses by " + padding + ", bf16 vs fp32 differ by " + precision);
         }
         // the unpadded batches of those steps are narrower than 64 (else the equality above proves nothing)
         try (minimind4j.tokenizer.MiniMindTokenizer tok = minimind4j.tokenizer.MiniMindTokenizer.load(TestPaths.minimind2());
@@ -196,10 +249,11 @@ class TrainerTest {
     }
 
     /** MiniMind2's MoE (4 routed + 1 shared experts, top-2) trains and learns; its aux loss is logged. */
-    @Test
-    void moeTrainingLearns() throws Exception {
-        Path save = dir.resolve("moe");
-        assertEquals(0, run(args(save, "sft", sft, "--epochs", "4", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "3e-3",
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"float32", "bfloat16"})
+    void moeTrainingLearns(String dtype) throws Exception {
+        Path save = dir.resolve(dtype + "-moe");
+        assertEquals(0, run(argsIn(dtype, save, "sft", sft, "--epochs", "4", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "3e-3",
                 "--use_moe", "1", "--eval_data", sft.toString(), "--eval_interval", "6")));
         List<String> csv = Files.readAllLines(save.resolve("full_sft_32_moe_metrics.csv"));
         double first = evalLoss(csv, true), last = evalLoss(csv, false);
@@ -296,19 +350,20 @@ class TrainerTest {
      * epoch's end, before the weights are saved. Stopped after step 5 (mid-window), the resume checkpoint says step 4,
      * so the resumed run redoes step 5 and ends exactly where the uninterrupted run ends.
      */
-    @Test
-    void thePartialWindowIsFlushedBeforeSavingAndAStopMidWindowResumesExactly() throws Exception {
-        Path full = dir.resolve("win-full"), four = dir.resolve("win-4"), parts = dir.resolve("win-parts");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"float32", "bfloat16"})
+    void thePartialWindowIsFlushedBeforeSavingAndAStopMidWindowResumesExactly(String dtype) throws Exception {
+        Path full = dir.resolve(dtype + "-win-full"), four = dir.resolve(dtype + "-win-4"), parts = dir.resolve(dtype + "-win-parts");
         String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3", "--accumulation_steps", "4"};
-        assertEquals(0, run(concat(args(full, "sft", sft), common)));
-        assertEquals(0, run(concat(args(four, "sft", sft, "--max_steps", "4"), common)));
+        assertEquals(0, run(concat(argsIn(dtype, full, "sft", sft), common)));
+        assertEquals(0, run(concat(argsIn(dtype, four, "sft", sft, "--max_steps", "4"), common)));
         Map<String, HostTensor> wFull = weights(full.resolve("full_sft_32.pth")), wFour = weights(four.resolve("full_sft_32.pth"));
         assertNotEquals(wFour.get("model.norm.weight"), wFull.get("model.norm.weight"), "steps 5-6 must reach the saved weights");
 
-        assertEquals(0, run(concat(args(parts, "sft", sft, "--max_steps", "5"), common)));
+        assertEquals(0, run(concat(argsIn(dtype, parts, "sft", sft, "--max_steps", "5"), common)));
         @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(parts.resolve("full_sft_32_resume.pth"));
         assertEquals(4L, ((Number) root.get("step")).longValue(), "step 5's gradient was never applied: it is redone");
-        assertEquals(0, run(concat(args(parts, "sft", sft, "--from_resume", "1"), common)));
+        assertEquals(0, run(concat(argsIn(dtype, parts, "sft", sft, "--from_resume", "1"), common)));
         Map<String, HostTensor> wParts = weights(parts.resolve("full_sft_32.pth"));
         for (String k : wFull.keySet()) assertEquals(wFull.get(k), wParts.get(k), k);
     }
@@ -317,22 +372,23 @@ class TrainerTest {
      * Step 3's loss is NaN: its update is skipped (after step 3 the weights are exactly those after step 2, while a clean
      * step 3 does move them) and the run goes on (steps 4-6 are trained and logged with finite losses).
      */
-    @Test
-    void aNonFiniteLossSkipsItsUpdateAndTheRunGoesOn() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"float32", "bfloat16"})
+    void aNonFiniteLossSkipsItsUpdateAndTheRunGoesOn(String dtype) throws Exception {
         String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3",
                 "--save_interval", "100000"};
-        Path poisonedThree = dir.resolve("nan-3"), poisoned = dir.resolve("nan-all"), cleanTwo = dir.resolve("nan-clean2"), cleanThree = dir.resolve("nan-clean3");
+        Path poisonedThree = dir.resolve(dtype + "-nan-3"), poisoned = dir.resolve(dtype + "-nan-all"), cleanTwo = dir.resolve(dtype + "-nan-clean2"), cleanThree = dir.resolve(dtype + "-nan-clean3");
         CliRun full;
         try {
             Trainer.poisonLossAt = step -> step == 3;
-            assertEquals(0, run(concat(args(poisonedThree, "sft", sft, "--max_steps", "3"), common)));
-            full = CliRun.of(concat(with(args(poisoned, "sft", sft), "--log_interval", "1"), common));
+            assertEquals(0, run(concat(argsIn(dtype, poisonedThree, "sft", sft, "--max_steps", "3"), common)));
+            full = CliRun.of(concat(with(argsIn(dtype, poisoned, "sft", sft), "--log_interval", "1"), common));
         } finally {
             Trainer.poisonLossAt = null;
         }
         assertEquals(0, full.code(), full.err());
-        assertEquals(0, run(concat(args(cleanTwo, "sft", sft, "--max_steps", "2"), common)));
-        assertEquals(0, run(concat(args(cleanThree, "sft", sft, "--max_steps", "3"), common)));
+        assertEquals(0, run(concat(argsIn(dtype, cleanTwo, "sft", sft, "--max_steps", "2"), common)));
+        assertEquals(0, run(concat(argsIn(dtype, cleanThree, "sft", sft, "--max_steps", "3"), common)));
         // the resume file's fp32 weights: a single small step can vanish in the fp16 weight file
         Map<String, HostTensor> p3 = resumeWeights(poisonedThree), c2 = resumeWeights(cleanTwo), c3 = resumeWeights(cleanThree);
         for (String k : c2.keySet()) assertEquals(c2.get(k), p3.get(k), k + ": the NaN step changed the weights");
@@ -376,6 +432,30 @@ class TrainerTest {
         String[] out = a.clone();
         for (int i = 0; i + 1 < out.length; i++) if (out[i].equals(flag)) out[i + 1] = value;
         return out;
+    }
+
+    /** {@link #args} in the given --dtype. */
+    static String[] argsIn(String dtype, Path save, String stage, Path data, String... extra) {
+        return with(args(save, stage, data, extra), "--dtype", dtype);
+    }
+
+    /** The same command line in bf16 autocast (emulated, and slower, on a CPU without native bf16). */
+    static String[] bf16(String[] a) {
+        return with(a, "--dtype", "bfloat16");
+    }
+
+    /** The command line without {@code flag} and its value. */
+    static String[] without(String[] a, String flag) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < a.length; i++) {
+            if (a[i].equals(flag)) i++;
+            else out.add(a[i]);
+        }
+        return out.toArray(String[]::new);
+    }
+
+    static String[] fp16(String[] a) {
+        return with(a, "--dtype", "float16");
     }
 
     static String[] concat(String[] a, String[] b) {
