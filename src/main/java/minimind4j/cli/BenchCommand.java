@@ -93,7 +93,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (steps < 1) throw new UserError("--steps " + steps + ": at least 1 timed step (one warm-up step runs before them)");
         if (batchSize < 1) throw new UserError("--batch_size " + batchSize + ": at least 1");
         // the same choice sft makes with these flags (auto: measured for this machine), printed as sft prints it
-        minimind4j.train.RunSettings run = minimind4j.train.RunSettings.choose(device, dtype, threads, DistributedFlags.localRank(), c, null);
+        minimind4j.train.RunSettings run = minimind4j.train.RunSettings.choose(device, dtype, threads, DistributedFlags.localRank(), c, maxSeqLen, null);
         precision = run.precision();
         if (d.launches()) return scaling(c);
         if (System.getenv("RANK") != null && !"1".equals(System.getenv("WORLD_SIZE"))) return worker(c);
@@ -362,6 +362,7 @@ public final class BenchCommand implements Callable<Integer> {
             org.bytedeco.pytorch.TensorVector params = adapters != null ? adapters.parameters() : m.parameters();
             trainable = adapters != null ? adapters.parameterCount() : m.parameterCount();
             AdamW opt = Torch.adamW(params, 1e-4, 0.9, 0.999, 1e-8, 0.01);
+            minimind4j.train.GradScaler scaler = new minimind4j.train.GradScaler(precision.gradScaler());
             for (int s = 0; s < batches.size(); s++) {
                 Batch b = batches.get(s);
                 boolean timed = s > 0;
@@ -369,21 +370,16 @@ public final class BenchCommand implements Callable<Integer> {
                     long t0 = System.nanoTime();
                     Tensor ids = precision.longs(b.ids(), b.rows(), b.cols()), labels = precision.longs(b.labels(), b.rows(), b.cols());
                     long t1 = System.nanoTime();
-                    MiniMindLM.Loss l;
-                    try (Precision.Region autocast = precision.autocastRegion()) {
-                        l = fast ? m.loss(ids, labels) : m.lossFullLogits(ids, labels);
-                    }
-                    l.total().item_double();
+                    // the step sft runs (TrainStep), timed in its parts
+                    MiniMindLM.Loss l = minimind4j.train.TrainStep.forward(m, precision, ids, labels, !fast).loss();
                     long t2 = System.nanoTime();
-                    l.total().backward();
+                    scaler.scale(l.total()).backward();
                     sync();
                     long t3 = System.nanoTime();
                     dist.averageGradients(params);
                     sync();
                     long t3b = System.nanoTime();
-                    torch.clip_grad_norm_(params, 1.0);
-                    opt.step();
-                    opt.zero_grad(true);
+                    minimind4j.train.TrainStep.update(opt, params, scaler, 1.0);
                     sync();
                     long t4 = System.nanoTime();
                     if (timed) {
@@ -436,14 +432,16 @@ public final class BenchCommand implements Callable<Integer> {
         List<Batch> batches = new ArrayList<>();
         for (int i = 0; i + batchSize <= samples.size(); i += batchSize) batches.add(Batch.of(samples.subList(i, i + batchSize), 0, 0));
         double rssStart = 0, rssMid = 0, rssEnd;
-        try (MiniMindLM m = MiniMindLM.init(c, 1)) {
-            AdamW opt = Torch.adamW(m.parameters(), 1e-4, 0.9, 0.999, 1e-8, 0.01);
+        try (MiniMindLM m = MiniMindLM.init(c, 1).to(precision)) {
+            org.bytedeco.pytorch.TensorVector params = m.parameters();
+            AdamW opt = Torch.adamW(params, 1e-4, 0.9, 0.999, 1e-8, 0.01);
+            minimind4j.train.GradScaler scaler = new minimind4j.train.GradScaler(precision.gradScaler());
             for (int s = 0; s < n; s++) {
                 Batch b = batches.get(s % batches.size());
                 try (PointerScope scope = Torch.scope()) {
-                    m.loss(Torch.longs(b.ids(), b.rows(), b.cols()), Torch.longs(b.labels(), b.rows(), b.cols())).total().backward();
-                    opt.step();
-                    opt.zero_grad(true);
+                    Tensor ids = precision.longs(b.ids(), b.rows(), b.cols()), labels = precision.longs(b.labels(), b.rows(), b.cols());
+                    scaler.scale(minimind4j.train.TrainStep.forward(m, precision, ids, labels, false).loss().total()).backward();
+                    minimind4j.train.TrainStep.update(opt, params, scaler, 1.0);
                 }
                 if (s == Math.min(10, n - 1)) rssStart = currentRssMb();
                 if (s == n / 2) rssMid = currentRssMb();

@@ -35,6 +35,9 @@ public final class ChatCommand implements Callable<Integer> {
 
     @Mixin
     WeightFiles w = new WeightFiles();
+    @picocli.CommandLine.Option(names = "--dtype", defaultValue = "float32",
+            description = "float32, bfloat16 or float16: generate under autocast in that type, on a CPU as on CUDA (default: float32)")
+    String dtype;
     @Option(names = {"--max_new_tokens", "--max-new-tokens"}, defaultValue = "8192", description = "Most tokens to generate per reply (default: 8192)")
     int maxNewTokens;
     @Option(names = "--temperature", defaultValue = "0.85", description = "Sampling temperature; 0 = greedy (default: 0.85)")
@@ -72,7 +75,7 @@ public final class ChatCommand implements Callable<Integer> {
         boolean continuation = w.lora == null && file.getFileName().toString().contains("pretrain");
         Sampling sampling = new Sampling(temperature, topP, topK, repetitionPenalty);
         long baseSeed = seed != null ? seed : System.nanoTime();
-        try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath); MiniMindLM m = w.onDevice(Weights.load(file, c, w.strict.strict(), System.err))) {
+        try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath); MiniMindLM m = w.onDevice(Weights.load(file, c, w.strict.strict(), System.err), dtype)) {
             Generator gen = new Generator(m);
             List<Map<String, Object>> history = new ArrayList<>();
             boolean interactive = prompt == null && isTerminal();

@@ -33,6 +33,9 @@ import java.util.concurrent.TimeUnit;
 public final class ServeCommand implements Callable<Integer> {
     @Mixin
     WeightFiles w = new WeightFiles();
+    @picocli.CommandLine.Option(names = "--dtype", defaultValue = "float32",
+            description = "float32, bfloat16 or float16: generate under autocast in that type, on a CPU as on CUDA (default: float32)")
+    String dtype;
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: 127.0.0.1, this machine only; on loopback only loopback Host names are answered)")
     String host;
     @Option(names = "--port", defaultValue = "8998", description = "Port; 0 = any free port (default: 8998)")
@@ -159,7 +162,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     /** The model to serve, on its device (the one place that decides what is loaded). */
     private MiniMindLM loadModel(Path file, ModelConfig c) {
-        return w.onDevice(Weights.load(file, c, w.strict.strict(), System.err));
+        return w.onDevice(Weights.load(file, c, w.strict.strict(), System.err), dtype);
     }
 
     private static long millis(double seconds) {

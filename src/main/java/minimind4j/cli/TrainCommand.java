@@ -132,7 +132,7 @@ abstract class TrainCommand implements Callable<Integer> {
         if (f.cpuAutocast && DistributedFlags.localRank() <= 0)
             System.out.println("note: --cpu_autocast is no longer needed: --dtype applies on a CPU as on CUDA");
         TrainOptions o = options(s, demo);
-        settings = RunSettings.choose(f.device, f.dtype, f.numThreads, DistributedFlags.localRank(), config,
+        settings = RunSettings.choose(f.device, f.dtype, f.numThreads, DistributedFlags.localRank(), config, o.maxSeqLen(),
                 TrainFlags.or(f.fromResume, 0) == 1 ? Trainer.resumePath(o.saveDir(), o.saveWeight(), config) : null);
         settings.print(System.out, DistributedFlags.localRank());
         Precision precision = settings.precision();

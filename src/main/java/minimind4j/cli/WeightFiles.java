@@ -39,9 +39,10 @@ final class WeightFiles {
     @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
 
-    /** The model moved to --device, with the --lora adapter attached; decoding computes in fp32 (the weights are small, the steps tiny). */
-    MiniMindLM onDevice(MiniMindLM m) {
-        m.to(Precision.resolve(device, "float32", -1));
+    /** The model moved to --device, computing in {@code dtype} (chat's and serve's --dtype), with the --lora adapter attached. */
+    MiniMindLM onDevice(MiniMindLM m, String dtype) {
+        if (Precision.isAuto(dtype)) throw new minimind4j.UserError("--dtype auto: chat and serve take float32, bfloat16 or float16");
+        m.to(Precision.resolve(device, dtype, -1));
         return withLora(m, lora);
     }
 

@@ -9,45 +9,12 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import java.util.Locale;
 
 /**
- * {@code --dtype auto} on a CPU: bf16 autocast (fp32 master weights and AdamW state) where the CPU has native bf16
- * and a short calibration confirms it is faster, fp32 otherwise; with the intra-op thread count that was fastest for
- * the chosen precision (on 2 vCPUs of a Xeon with AMX, 2 threads were slower in fp32 but faster in bf16).
- *
- * @param autocast BFloat16, or null for plain fp32
- * @param threads  the intra-op threads to use when the user set none
- * @param reason   one line for the start of the run
+ * What a lower-precision GEMM costs on this CPU against fp32: where bf16 (or fp16) is emulated in software, an explicit
+ * {@code --dtype bfloat16} still trains, and the start line says how much slower it is measured to be. (Which
+ * precision {@code --dtype auto} takes is decided by timing the whole training step: minimind4j.train.AutoPrecision.)
  */
-public record CpuPrecision(ScalarType autocast, int threads, String reason) {
-
-    /** Decides for this machine; the calibration (a few GEMMs of the model's shape, well under a second) runs only where bf16 is native. */
-    public static CpuPrecision decide(CpuFeatures cpu, int hidden, int intermediate) {
-        int fp32Threads = Torch.defaultThreads();
-        if (!cpu.nativeBf16())
-            return new CpuPrecision(null, fp32Threads, String.format(Locale.ROOT,
-                    "auto: fp32 (%s: %s; bf16 would be emulated, ~10x slower), %d thread(s)", cpu.model(), cpu.bf16Summary(), fp32Threads));
-        int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
-        int previous = Torch.threads();
-        try {
-            double best32 = 0, best16 = 0;
-            int threads32 = fp32Threads, threads16 = fp32Threads;
-            for (int t : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
-                Torch.setThreads(t);
-                double r32 = gemmRate(null, hidden, intermediate);
-                double r16 = gemmRate(ScalarType.BFloat16, hidden, intermediate);
-                if (r32 > best32) { best32 = r32; threads32 = t; }
-                if (r16 > best16) { best16 = r16; threads16 = t; }
-            }
-            if (best16 > best32 * 1.1)
-                return new CpuPrecision(ScalarType.BFloat16, threads16, String.format(Locale.ROOT,
-                        "auto: bf16 autocast, fp32 weights and optimizer, %d thread(s) (%s: %s; calibration GEMM bf16 %.0f vs fp32 %.0f GFLOP/s)",
-                        threads16, cpu.model(), cpu.bf16Summary(), best16 / 1e9, best32 / 1e9));
-            return new CpuPrecision(null, threads32, String.format(Locale.ROOT,
-                    "auto: fp32, %d thread(s) (%s: %s, but calibration GEMM bf16 %.0f vs fp32 %.0f GFLOP/s is no faster)",
-                    threads32, cpu.model(), cpu.bf16Summary(), best16 / 1e9, best32 / 1e9));
-        } finally {
-            Torch.setThreads(previous);
-        }
-    }
+public final class CpuPrecision {
+    private CpuPrecision() {}
 
     /**
      * How many times slower a GEMM in {@code type} is than in fp32 on this CPU, at a small shape (64 rows: emulated

@@ -38,7 +38,9 @@ public final class Generator {
         int n = 0;
         String reason = "length";
         int maxPos = model.config().maxPositionEmbeddings();
-        try (NoGradGuard g = new NoGradGuard(); MiniMindLM.KvCache cache = new MiniMindLM.KvCache(model.config().numHiddenLayers())) {
+        // one autocast region for the whole reply: its cache casts each weight to bf16/fp16 once, not once per token
+        try (NoGradGuard g = new NoGradGuard(); MiniMindLM.KvCache cache = new MiniMindLM.KvCache(model.config().numHiddenLayers());
+             minimind4j.engine.Precision.Region autocast = model.precision().autocastRegion()) {
             int[] feed = prompt;
             while (n < maxNewTokens) {
                 if (cache.length() + feed.length > maxPos) break;

@@ -46,11 +46,17 @@ public final class MiniMindLM implements AutoCloseable {
 
     public ModelConfig config() { return config; }
 
+    /** The device and precision the model was moved to: generation computes under its autocast (fp32 until {@link #to}). */
+    private Precision precision = Precision.cpu();
+
+    public Precision precision() { return precision; }
+
     /**
      * Moves parameters and rotary tables to the run's device (before an optimizer is made over them). Parameters
      * stay fp32 leaves: the master copy that autocast reads in lower precision, as in MiniMind's scripts.
      */
     public MiniMindLM to(Precision precision) {
+        this.precision = precision;
         if (!precision.cuda()) return this;
         org.bytedeco.pytorch.Device device = precision.device();
         for (Map.Entry<String, Tensor> e : params.entrySet()) {

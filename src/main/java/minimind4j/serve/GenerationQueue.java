@@ -166,7 +166,9 @@ final class GenerationQueue implements AutoCloseable {
     private void work() {
         List<Active> batch = new ArrayList<>();
         int layers = model.config().numHiddenLayers();
-        try (NoGradGuard g = new NoGradGuard()) {
+        // the worker's autocast region lasts as long as it does: weights are cast to bf16/fp16 once (the state is per
+        // thread, so it opens here, on the thread that runs the model)
+        try (NoGradGuard g = new NoGradGuard(); minimind4j.engine.Precision.Region autocast = model.precision().autocastRegion()) {
             while (true) {
                 Ticket t;
                 try {

@@ -16,7 +16,7 @@ import java.util.Map;
  * <p>Disabled (bf16 or fp32), every method is the identity and every step counts as clean, which is how MiniMind
  * builds its scaler ({@code enabled=(dtype == 'float16')}).
  */
-final class GradScaler {
+public final class GradScaler {
     static final double INIT_SCALE = 65536.0, GROWTH_FACTOR = 2.0, BACKOFF_FACTOR = 0.5;
     static final int GROWTH_INTERVAL = 2000;
 
@@ -25,7 +25,7 @@ final class GradScaler {
     private double scale = INIT_SCALE;
     private int growthTracker;
 
-    GradScaler(boolean enabled) {
+    public GradScaler(boolean enabled) {
         this(enabled, GROWTH_INTERVAL);
     }
 
@@ -38,7 +38,7 @@ final class GradScaler {
 
     double scale() { return scale; }
 
-    Tensor scale(Tensor loss) {
+    public Tensor scale(Tensor loss) {
         return enabled ? loss.mul(Torch.scalar(scale)) : loss;
     }
 

@@ -22,8 +22,8 @@ import java.util.Map;
  * otherwise (then one line names the difference, as a changed seed does).
  *
  * <p>Order: an explicit flag; else what the resume checkpoint recorded; else {@code auto} (bf16 on CUDA, on a CPU
- * {@link CpuPrecision}'s choice for this machine). Workers of a distributed run take the launcher's choice
- * ({@link #WORKER_DTYPE}), so every rank computes in the same precision.
+ * the fastest step measured on this machine). Workers of a distributed run take the launcher's choice
+ * ({@link #WORKER_DTYPE}), so every rank computes in the same precision. {@link AutoPrecision} times the step.
  *
  * @param precision device and autocast type
  * @param threads   intra-op threads (0: leave libtorch's)
@@ -56,7 +56,8 @@ public record RunSettings(Precision precision, int threads, List<String> lines) 
      * @param threadsFlag --num_threads as given (null: not given)
      * @param resumeFile  the checkpoint --from_resume 1 will continue from, or null
      */
-    public static RunSettings choose(String device, String dtypeFlag, Integer threadsFlag, int localRank, ModelConfig config, Path resumeFile) {
+    public static RunSettings choose(String device, String dtypeFlag, Integer threadsFlag, int localRank, ModelConfig config, int maxSeqLen,
+                                     Path resumeFile) {
         Recorded rec = recorded(resumeFile);
         String given = dtypeFlag == null || Precision.isAuto(dtypeFlag) ? null : dtypeFlag;
         String fromLauncher = localRank >= 0 ? System.getenv(WORKER_DTYPE) : null;
@@ -64,7 +65,7 @@ public record RunSettings(Precision precision, int threads, List<String> lines) 
         Precision precision;
         int threads;
         String source;
-        CpuPrecision cpu = null;
+        AutoPrecision cpu = null;
         if (given != null) {
             precision = Precision.resolve(device, given, localRank);
             source = "--dtype " + given;
@@ -77,7 +78,7 @@ public record RunSettings(Precision precision, int threads, List<String> lines) 
         } else {
             precision = Precision.resolve(device, "auto", localRank);
             if (!precision.cuda()) {
-                cpu = CpuPrecision.decide(CpuFeatures.read(), config.hiddenSize(), config.intermediateSize());
+                cpu = AutoPrecision.decide(CpuFeatures.read(), config, maxSeqLen);
                 precision = new Precision(precision.deviceName(), cpu.autocast());
                 source = cpu.reason();
             } else {

@@ -242,19 +242,16 @@ public final class Trainer {
                         try (PointerScope scope = Torch.scope()) {
                             Tensor ids = precision.longs(batch.ids(), batch.rows(), batch.cols());
                             Tensor labels = precision.longs(batch.labels(), batch.rows(), batch.cols());
-                            MiniMindLM.Loss l;
-                            try (Precision.Region autocast = precision.autocastRegion()) {
-                                l = model.loss(ids, labels);
-                            }
+                            TrainStep.Forward f = TrainStep.forward(model, precision, ids, labels, false);
                             var poison = poisonLossAt;
-                            if (poison != null && poison.test((long) epoch * iters + step))
-                                l = new MiniMindLM.Loss(l.total().mul(Torch.scalar(Double.NaN)), l.logitsLoss(), l.auxLoss(), l.supervised());
-                            // one host round trip for the three numbers (on CUDA each read waits for the forward to finish)
-                            float[] read = Torch.toFloats(torch.stack(new TensorVector(
-                                    l.total().detach().to(torch.ScalarType.Float), l.logitsLoss().detach().to(torch.ScalarType.Float), l.auxLoss().detach().to(torch.ScalarType.Float))));
-                            loss = read[0];
-                            logitsLoss = read[1];
-                            aux = read[2];
+                            if (poison != null && poison.test((long) epoch * iters + step)) {
+                                MiniMindLM.Loss l = f.loss();
+                                f = TrainStep.read(new MiniMindLM.Loss(l.total().mul(Torch.scalar(Double.NaN)), l.logitsLoss(), l.auxLoss(), l.supervised()));
+                            }
+                            MiniMindLM.Loss l = f.loss();
+                            loss = f.total();
+                            logitsLoss = f.logits();
+                            aux = f.aux();
                             if (Double.isFinite(loss)) {
                                 scaler.scale(batches.backwardLoss(l, batch)).backward();
                                 windowPending++;
@@ -397,21 +394,15 @@ public final class Trainer {
         return new UserError(e.getMessage() + "; progress saved: fix the line and continue with --from_resume 1", e);
     }
 
-    /**
-     * Average across ranks, unscale (float16), clip, step, zero — MiniMind's scaler.unscale_, clip_grad_norm_,
-     * scaler.step, scaler.update. The norm is non-finite exactly when some gradient element is, which is the check
-     * GradScaler makes before it skips a step.
-     */
+    /** Average across ranks, then {@link TrainStep#update}; a skipped update is counted against its window's steps. */
     private void optimizerStep(MiniMindLM model, AdamW opt, TensorVector params, GradScaler scaler, int epoch, int step) {
         dist.averageGradients(params);
         if (gradientDump != null && dist.isMain()) gradientDump.write(model);
-        scaler.unscale(params);
-        double norm = torch.clip_grad_norm_(params, o.gradClip());
+        double norm = TrainStep.update(opt, params, scaler, o.gradClip());
         boolean clean = Double.isFinite(norm);
         long window = windowPending;
         windowPending = 0;
         if (clean) {
-            opt.step();
             if (window > 0) badSteps.good();
         } else if (scaler.enabled()) {
             overflowSkips++;  // expected while the loss scale settles: no message per step, not a divergence
@@ -420,8 +411,6 @@ public final class Trainer {
             badSteps.bad(window);
             log(String.format(Locale.ROOT, "epoch %d step %d: gradient norm is %s; skipped this update", epoch + 1, step, norm));
         }
-        scaler.update(clean);
-        opt.zero_grad(true);
     }
 
     private Path save(MiniMindLM model, AdamW opt, GradScaler scaler, int epoch, int step) {

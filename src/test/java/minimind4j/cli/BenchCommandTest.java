@@ -48,7 +48,7 @@ class BenchCommandTest {
     void realDataAndTheSideBySideWithPyTorch() throws Exception {
         minimind4j.TestPython.require("torch");
         java.nio.file.Path demo = java.nio.file.Path.of("demo");
-        CliRun run = CliRun.of("bench", "--data", demo.resolve("sft.jsonl").toString(), "--tokenizer_path", demo.resolve("tokenizer").toString(),
+        CliRun run = CliRun.of("bench", "--dtype", "float32", "--data", demo.resolve("sft.jsonl").toString(), "--tokenizer_path", demo.resolve("tokenizer").toString(),
                 "--hidden_size", "32", "--num_hidden_layers", "1", "--vocab_size", "2048", "--batch_size", "2", "--max_seq_len", "128",
                 "--steps", "2", "--num_threads", "1", "--mode", "fast", "--vs_torch", "--breakdown", "--json");
         assertEquals(0, run.code(), run.err());

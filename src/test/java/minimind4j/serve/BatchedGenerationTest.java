@@ -81,6 +81,22 @@ class BatchedGenerationTest {
 
     @Test
     void requestsDecodedTogetherGetWhatTheyGetAlone() throws Exception {
+        requestsTogetherAsAlone(model);
+    }
+
+    /**
+     * Serving in bf16 (chat/serve --dtype bfloat16): the same guarantee. Batched rows run the same bf16 GEMM rows as a
+     * sequence alone (attention on a CPU in bf16 is two GEMMs per row block), so the replies are the same tokens.
+     */
+    @Test
+    void inBf16RequestsDecodedTogetherGetWhatTheyGetAlone() throws Exception {
+        try (MiniMindLM bf16 = MiniMindLM.init(ModelConfig.minimind2(32, 2, false).withHeads(4, 2), 11)) {
+            bf16.to(minimind4j.engine.Precision.resolve("cpu", "bfloat16", -1));
+            requestsTogetherAsAlone(bf16);
+        }
+    }
+
+    private static void requestsTogetherAsAlone(MiniMindLM model) throws Exception {
         Generator generator = new Generator(model);
         int n = 6;
         int[][] prompts = new int[n][];
