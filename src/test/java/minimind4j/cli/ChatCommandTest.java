@@ -87,6 +87,19 @@ class ChatCommandTest {
         assertEquals("💬: 你好，你是谁？\n🧠: " + greedy(templated("你好，你是谁？"), 8) + "\n\n", r.out());
     }
 
+    /** --dtype bfloat16: the reply is the greedy reply of the model computing under bf16 autocast (not fp32's, not an error). */
+    @Test
+    void inBf16ThePromptGetsTheBf16ModelsGreedyReply() {
+        Run r = chat("--weight", sftFile.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--dtype", "bfloat16",
+                "--prompt", "你好，你是谁？", "--temperature", "0", "--max_new_tokens", "8", "--show_speed", "0");
+        assertEquals(0, r.exitCode(), r.err());
+        try (MiniMindLM bf16 = Weights.load(sftFile, Weights.inferConfig(Weights.read(sftFile), 8), true, null)) {
+            bf16.to(minimind4j.engine.Precision.resolve("cpu", "bfloat16", -1));
+            Generator.Result g = new Generator(bf16).generate(tok.encode(templated("你好，你是谁？")), 8, Sampling.GREEDY, tok.eosId(), 0, null);
+            assertEquals("💬: 你好，你是谁？\n🧠: " + tok.decode(g.tokens(), true) + "\n\n", r.out());
+        }
+    }
+
     @Test
     void withoutPromptOrTerminalItAnswersMiniMindsEightPrompts() {
         Run r = chat("--weight", sftFile.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
