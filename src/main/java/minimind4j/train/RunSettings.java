@@ -99,20 +99,19 @@ public record RunSettings(Precision precision, int threads, List<String> lines) 
                     + " (--num_threads): sums split over other threads round differently, so the run will differ slightly from an uninterrupted one");
         lines.add(0, String.format(Locale.ROOT, "precision: %s, %d thread(s) (%s; threads: %s)", precision.describe(), threads, source, threadSource));
         if (!precision.cuda() && precision.autocast() != null && given != null) {
-            String emulated = emulatedNote(precision);
+            String emulated = emulatedNote(precision, CpuFeatures.read());
             if (emulated != null) lines.add(1, emulated);
         }
         return new RunSettings(precision, threads, lines);
     }
 
     /** On a CPU without native bf16 (or fp16) arithmetic: one line saying so, with the measured cost against fp32. */
-    static String emulatedNote(Precision p) {
-        CpuFeatures cpu = CpuFeatures.read();
+    static String emulatedNote(Precision p, CpuFeatures cpu) {
         boolean bf16 = p.dtypeName().equals("bfloat16");
         if (bf16 && cpu.nativeBf16()) return null;
         if (!bf16 && (cpu.flags().contains("avx512_fp16") || cpu.flags().contains("amx_fp16"))) return null;
         double slower = CpuPrecision.emulationCost(p.autocast());
-        return String.format(Locale.ROOT, "note: %s on this CPU (%s: %s) is emulated in software: its GEMMs measured %.0fx slower than fp32 here; "
+        return String.format(Locale.ROOT, "note: %s on this CPU (%s: %s) is emulated in software: its GEMMs measured %.1fx slower than fp32 here; "
                 + "--dtype auto would train in fp32", p.dtypeName(), cpu.model(), cpu.bf16Summary(), slower);
     }
 
