@@ -30,6 +30,8 @@ public final class Metrics implements AutoCloseable {
     private final Writer out;
     private final List<double[]> points = new ArrayList<>();
     private final List<double[]> evalPoints = new ArrayList<>();
+    /** Columns after {@link #HEADER}'s that a stage adds (DPO's rewards); values given to {@link #log} in this order. */
+    private final List<String> extraColumns;
 
     public Metrics(Path csv, boolean append) {
         this(csv, append, Long.MAX_VALUE);
@@ -37,10 +39,17 @@ public final class Metrics implements AutoCloseable {
 
     /** {@code resumedStep}: the global step a resumed run continues after; rows beyond it are dropped. */
     public Metrics(Path csv, boolean append, long resumedStep) {
+        this(csv, append, resumedStep, List.of());
+    }
+
+    public Metrics(Path csv, boolean append, long resumedStep, List<String> extraColumns) {
         this.csv = csv;
+        this.extraColumns = List.copyOf(extraColumns);
         try {
             Files.createDirectories(csv.toAbsolutePath().getParent());
-            StringBuilder kept = new StringBuilder(HEADER).append('\n');
+            StringBuilder kept = new StringBuilder(HEADER);
+            for (String c : this.extraColumns) kept.append(',').append(c);
+            kept.append('\n');
             if (append && Files.exists(csv)) keepUpTo(csv, resumedStep, kept);
             // the rewrite is atomic: a kill here leaves the old log, never a truncated one
             AtomicFiles.write(csv, kept.toString().getBytes(StandardCharsets.UTF_8));
@@ -69,12 +78,23 @@ public final class Metrics implements AutoCloseable {
 
     public void log(int epoch, int step, long globalStep, double loss, double logitsLoss, double aux, double lr,
                     double tokPerS, double supPerS, double elapsed, Double evalLoss) {
+        log(epoch, step, globalStep, loss, logitsLoss, aux, lr, tokPerS, supPerS, elapsed, evalLoss, new double[0]);
+    }
+
+    /** A row with the extra columns' values ({@code extra.length} = the extra columns' count; NaN = empty). */
+    public void log(int epoch, int step, long globalStep, double loss, double logitsLoss, double aux, double lr,
+                    double tokPerS, double supPerS, double elapsed, Double evalLoss, double[] extra) {
+        StringBuilder tail = new StringBuilder();
+        for (int i = 0; i < extraColumns.size(); i++) {
+            double v = i < extra.length ? extra[i] : Double.NaN;
+            tail.append(',').append(Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.6f", v));
+        }
         try {
-            out.write(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%s,%.10g,%.1f,%.1f,%.1f,%s%n", epoch, step, globalStep,
+            out.write(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%s,%.10g,%.1f,%.1f,%.1f,%s%s%n", epoch, step, globalStep,
                     Double.isNaN(loss) ? "" : String.format(Locale.ROOT, "%.6f", loss),
                     Double.isNaN(logitsLoss) ? "" : String.format(Locale.ROOT, "%.6f", logitsLoss),
                     Double.isNaN(aux) ? "" : String.format(Locale.ROOT, "%.6f", aux),
-                    lr, tokPerS, supPerS, elapsed, evalLoss == null ? "" : String.format(Locale.ROOT, "%.6f", evalLoss)));
+                    lr, tokPerS, supPerS, elapsed, evalLoss == null ? "" : String.format(Locale.ROOT, "%.6f", evalLoss), tail));
             out.flush();
         } catch (IOException e) {
             throw AtomicFiles.failure(csv, "the metrics log", e);

@@ -1,0 +1,46 @@
+package minimind4j.cli;
+
+import minimind4j.UserError;
+import minimind4j.train.DpoLoss;
+import minimind4j.train.TrainOptions;
+import minimind4j.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "dpo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Direct Preference Optimization, as MiniMind's trainer/train_dpo.py: trains on pairs of replies (chosen, rejected)",
+                "against a frozen reference copy of the starting model. Starts from {save_dir}/{from_weight}_{hidden}.pth (default",
+                "out/full_sft_512.pth) and saves {save_dir}/dpo_{hidden}.pth. Data: MiniMind's {\"chosen\": [messages], \"rejected\": [messages]},",
+                "TRL's prompt/chosen/rejected (standard or conversational), LLaMA-Factory's ShareGPT / Alpaca / v1 preference records.",
+                "Defaults follow the model family's MiniMind version (read from the weights): minimind2 (default) = train_dpo.py at 83e52f6a (beta 0.1, per-sequence",
+                "log-probability averaged over the reply, empty_think_ratio 0.05); minimind3 = the current one (beta 0.15, summed, 0.2).",
+                "Both: 1 epoch, batch 4, lr 4e-8, max_seq_len 1024, dataset/dpo.jsonl, log and save every 100 steps."})
+public final class DpoCommand extends TrainCommand {
+    @Option(names = "--beta", description = "DPO's beta: the strength of the pull towards the reference (default: 0.1 for minimind2, 0.15 for minimind3)")
+    Double beta;
+    @Option(names = {"--dpo_reduction", "--dpo-reduction"}, defaultValue = "auto",
+            description = "Per-sequence log-probability: mean over the reply tokens (MiniMind2), sum (minimind-3), or auto = by the model's family (default: auto)")
+    String reduction;
+
+    @Override
+    StageDefaults defaults(String family) {
+        return new StageDefaults("dpo", "dpo", 1, 4, 4e-8, 1, 1024, "dataset/dpo.jsonl", "full_sft", family.equals("minimind3") ? 0.2 : 0.05);
+    }
+
+    @Override
+    TrainOptions options(StageDefaults s, Demo.Profile demo) {
+        if (f.evalData != null) throw new UserError("--eval_data: dpo has no held-out evaluation (it reports reward accuracy on the training pairs)");
+        if (f.lossAverage != null && !f.lossAverage.equals("batches"))
+            throw new UserError("--loss_average " + f.lossAverage + ": dpo averages its loss over pairs (batches only)");
+        if (f.saveInterval == null) f.saveInterval = 100;
+        return super.options(s, demo);
+    }
+
+    @Override
+    Trainer prepare(Trainer t, TrainOptions o) {
+        String family = t.config().family();  // read from the starting weights
+        double b = beta != null ? beta : family.equals("minimind3") ? 0.15 : 0.1;
+        return t.withLoss(new DpoLoss(b, DpoLoss.Reduction.fromFlag(reduction, t.config().family()),
+                o.fromWeight().equals("none") ? null : t.fromWeightPath()));
+    }
+}
