@@ -11,10 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinPool;
 import java.util.function.Consumer;
-import java.util.stream.IntStream;
 
 /**
  * MiniMind's DPODataset, streamed: each record's chosen and rejected conversations ({@link PreferenceFormat}) are
@@ -66,7 +63,7 @@ public final class DpoDataset implements TokenDataset {
         if (idx.skipSummary() != null) log.accept(idx.skipSummary());
         DpoDataset ds = new DpoDataset(idx, tok, options);
         try {
-            String summary = ds.applyTruncation(ds.measure());
+            String summary = ds.applyTruncation(Measurement.of(ds, 0, log));
             if (summary != null) log.accept(summary);
         } catch (RuntimeException e) {
             ds.close();
@@ -113,39 +110,9 @@ public final class DpoDataset implements TokenDataset {
         return new Sample(i, text, ids, sft.lossMask().labels(ids, c.supervisedReplies()), full.length);
     }
 
-    /** Per record: [chosen full length, chosen length, chosen supervised, rejected ...], or the failure. */
-    private record Measured(int[][] sides, String[] failure) {}
-
-    private Measured measure() {
-        int n = index.size();
-        int[][] sides = new int[n][];
-        String[] failure = new String[n];
-        ForkJoinPool pool = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
-        try {
-            pool.submit(() -> IntStream.range(0, n).parallel().forEach(i -> {
-                try {
-                    Sample s = get(i, 0);
-                    sides[i] = new int[]{s.fullLength(), s.ids().length, s.supervised(),
-                            s.rejected().fullLength(), s.rejected().ids().length, s.rejected().supervised()};
-                } catch (UserError e) {
-                    failure[i] = e.getMessage();
-                }
-            })).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UserError("interrupted while measuring the data");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            throw new IllegalStateException(e.getCause());
-        } finally {
-            pool.shutdownNow();
-        }
-        return new Measured(sides, failure);
-    }
-
     /** Keeps the pairs --truncation keeps; says how many were truncated or dropped, or null when none. */
-    private String applyTruncation(Measured m) {
-        int n = index.size(), truncated = 0, lostAll = 0, overLength = 0, failed = 0;
+    private String applyTruncation(Measurement m) {
+        int n = m.size(), truncated = 0, lostAll = 0, overLength = 0, failed = 0;
         String firstFailure = null, firstLost = null;
         int[] kept = new int[n];
         int k = 0;
@@ -154,14 +121,13 @@ public final class DpoDataset implements TokenDataset {
                 if (failed++ == 0) firstFailure = m.failure()[rec];
                 continue;
             }
-            int[] s = m.sides()[rec];
-            boolean over = s[0] > s[1] || s[3] > s[4];
+            boolean over = m.truncated(rec);
             if (over && options.truncation() == Truncation.ERROR)
-                throw new UserError(index.location(rec) + ": " + Math.max(s[0], s[3]) + " tokens, longer than --max_seq_len "
+                throw new UserError(index.location(rec) + ": " + m.fullLength()[rec] + " tokens, longer than --max_seq_len "
                         + options.maxSeqLen() + " (raise --max_seq_len, or pass --truncation truncate or drop)");
             if (over) truncated++;
-            if (s[2] == 0 || s[5] == 0) {
-                if (lostAll++ == 0) firstLost = index.location(rec) + " (" + (s[2] == 0 ? "chosen" : "rejected") + ")";
+            if (m.lostAll(rec)) {
+                if (lostAll++ == 0) firstLost = index.location(rec);
                 continue;
             }
             if (over && options.truncation() == Truncation.DROP) {
