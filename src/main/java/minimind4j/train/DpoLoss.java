@@ -96,12 +96,14 @@ public final class DpoLoss implements StepLoss {
         Tensor sel = targets.ne(Torch.scalar(-100)).nonzero().squeeze(1);
         Tensor row = sel.floor_divide(new org.bytedeco.pytorch.Scalar(t - 1)).to(torch.ScalarType.Long);
         Tensor gathered = targets.index_select(0, sel).unsqueeze(1);
+        // MiniMind's x = ids[:-1]: the last position predicts nothing, and the MoE aux loss averages over x's positions
+        Tensor x = ids.narrow(1, 0, t - 1);
         Tensor refSeq;
         try (NoGradGuard g = new NoGradGuard()) {
-            MiniMindLM.Hidden rh = reference.forward(ids, null, null, null);
+            MiniMindLM.Hidden rh = reference.forward(x, null, null, null);
             refSeq = perSequence(reference, rh.states(), sel, row, gathered, rows, t);
         }
-        MiniMindLM.Hidden hs = model.forward(ids, null, null, null);
+        MiniMindLM.Hidden hs = model.forward(x, null, null, null);
         Tensor polSeq = perSequence(model, hs.states(), sel, row, gathered, rows, t);
         if (reduction == Reduction.MEAN) {
             // MiniMind2: mask.sum(dim=1).clamp_min(1e-8): a sequence with no reply token divides 0 by 1e-8
@@ -127,7 +129,7 @@ public final class DpoLoss implements StepLoss {
     /** Summed log-probabilities of the supervised targets per row: [rows], fp32. */
     private static Tensor perSequence(MiniMindLM m, Tensor states, Tensor sel, Tensor row, Tensor gathered, long rows, long t) {
         long hd = m.config().hiddenSize();
-        Tensor h = states.narrow(1, 0, t - 1).reshape(-1, hd).index_select(0, sel);
+        Tensor h = states.reshape(-1, hd).index_select(0, sel);
         Tensor logp = m.logits(h).to(torch.ScalarType.Float).log_softmax(1);
         Tensor tok = torch.gather(logp, 1, gathered).squeeze(1);
         return Torch.zerosLike(tok, torch.ScalarType.Float, rows).index_add(0, row, tok);

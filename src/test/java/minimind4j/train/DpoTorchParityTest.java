@@ -66,11 +66,11 @@ class DpoTorchParityTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"minimind2, 1.0", "minimind3, 0.0"})
-    void everyStepEqualsMiniMindsDpoOnPyTorch(String family, double emptyThinkRatio, @TempDir Path dir) throws Exception {
+    @CsvSource({"minimind2, 1.0, false", "minimind3, 0.0, false", "minimind2, 1.0, true", "minimind3, 0.0, true"})
+    void everyStepEqualsMiniMindsDpoOnPyTorch(String family, double emptyThinkRatio, boolean moe, @TempDir Path dir) throws Exception {
         TestPython.require("torch", "jinja2");
         Path tokDir = Path.of("src/test/resources/minimind", family).toAbsolutePath();
-        ModelConfig c = (family.equals("minimind3") ? ModelConfig.minimind3(64, 2) : ModelConfig.minimind2(64, 2, false)).withVocabSize(6400);
+        ModelConfig c = (family.equals("minimind3") ? ModelConfig.minimind3(64, 2, moe) : ModelConfig.minimind2(64, 2, moe)).withVocabSize(6400);
         Path start = dir.resolve("start.pth");
         try (MiniMindLM m = MiniMindLM.init(c, 3)) {
             Weights.saveHalf(start, m);
@@ -93,7 +93,7 @@ class DpoTorchParityTest {
                 }
                 pairs.add(p);
             }
-            cfg.putAll(Map.of("family", family, "hidden_size", 64, "num_hidden_layers", 2, "use_moe", false, "vocab_size", 6400));
+            cfg.putAll(Map.of("family", family, "hidden_size", 64, "num_hidden_layers", 2, "use_moe", moe, "vocab_size", 6400));
             cfg.putAll(Map.of("version", family, "beta", beta, "lr", LR, "epochs", 3, "batch_size", RECORDS.size(),
                     "max_seq_len", MAX_SEQ_LEN, "empty_think_ratio", emptyThinkRatio, "tokenizer_dir", tokDir.toString()));
             cfg.putAll(Map.of("bos_ids", tok.encode(tok.bosToken() + "assistant\n"), "eos_ids", tok.encode(tok.eosToken() + "\n"), "pad_id", tok.padId()));
@@ -103,20 +103,23 @@ class DpoTorchParityTest {
         assertTrue(((int[]) ((Map<?, ?>) pairs.get(3).get("chosen")).get("ids")).length > MAX_SEQ_LEN, "the long reply must be truncated");
 
         Path out = dir.resolve("out");
-        CliRun r = CliRun.of("dpo", "--data_path", data.toString(), "--tokenizer_path", tokDir.toString(), "--from_weight", start.toString(),
+        List<String> args = new ArrayList<>(List.of("dpo", "--data_path", data.toString(), "--tokenizer_path", tokDir.toString(), "--from_weight", start.toString(),
                 "--save_dir", out.toString(), "--batch_size", String.valueOf(RECORDS.size()), "--epochs", "3", "--learning_rate", String.valueOf(LR),
                 "--max_seq_len", String.valueOf(MAX_SEQ_LEN), "--empty_think_ratio", String.valueOf(emptyThinkRatio), "--dtype", "float32",
-                "--log_interval", "1", "--num_threads", "1");
+                "--log_interval", "1", "--num_threads", "1"));
+        // MoE's aux loss averages over padding: MiniMind pads every row to max_seq_len
+        if (moe) args.addAll(List.of("--pad_to_max_seq_len", "--group_by_length", "0"));
+        CliRun r = CliRun.of(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.out() + r.err());
 
         JsonNode torchRun = JSON.readTree(TestPython.run(new String[]{"torch", "jinja2"}, "", SCRIPT.toString(), dir.toString()));
-        List<String> rows = Files.readAllLines(out.resolve("dpo_64_metrics.csv"));
+        List<String> rows = Files.readAllLines(out.resolve("dpo_64" + c.weightSuffix() + "_metrics.csv"));
         List<String> header = List.of(rows.get(0).split(","));
         assertEquals(4, rows.size(), String.join("\n", rows));
         for (int s = 0; s < 3; s++) {
             String[] f = rows.get(s + 1).split(",");
             double ours = Double.parseDouble(f[header.indexOf("loss")]), theirs = torchRun.get("losses").get(s).asDouble();
-            System.out.printf("%s step %d: loss %.6f, torch %.6f, diff %.2e%n", family, s + 1, ours, theirs, Math.abs(ours - theirs));
+            System.out.printf("%s%s step %d: loss %.6f, torch %.6f, diff %.2e%n", family, moe ? " moe" : "", s + 1, ours, theirs, Math.abs(ours - theirs));
             assertEquals(theirs, ours, 1e-4, "step " + (s + 1) + " loss");
             for (int k = 0; k < DpoLoss.METRICS.size(); k++)
                 assertEquals(torchRun.get("rewards").get(s).get(k).asDouble(), Double.parseDouble(f[header.indexOf(DpoLoss.METRICS.get(k))]), 1e-4,
@@ -125,10 +128,10 @@ class DpoTorchParityTest {
         assertTrue(torchRun.get("losses").get(2).asDouble() < Math.log(2) - 1e-3, "the run must move: " + torchRun);
 
         Map<String, float[]> before = weights(Weights.load(start, c, true, null));
-        Map<String, float[]> ours = weights(ResumeCheckpoint.load(out.resolve("dpo_64_resume.pth"), c, 1).model());
+        Map<String, float[]> ours = weights(ResumeCheckpoint.load(out.resolve("dpo_64" + c.weightSuffix() + "_resume.pth"), c, 1).model());
         Map<String, float[]> theirs = weights(Weights.load(dir.resolve("torch_after.pth"), c, true, null));
         double d = updateDifference(before, ours, theirs);
-        System.out.printf("%s: final weights vs torch's, relative L2 of the update %.2e%n", family, d);
+        System.out.printf("%s%s: final weights vs torch's, relative L2 of the update %.2e%n", family, moe ? " moe" : "", d);
         assertTrue(d < 1e-3, "our update differs from torch's by " + d);
 
         // the other MiniMind version's reduction gives another run: the comparisons above can fail
