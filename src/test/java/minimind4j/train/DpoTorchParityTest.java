@@ -139,6 +139,7 @@ class DpoTorchParityTest {
         JSON.writeValue(dir.resolve("config.json").toFile(), cfg);
         JsonNode other = JSON.readTree(TestPython.run(new String[]{"torch", "jinja2"}, "", SCRIPT.toString(), dir.toString()));
         double ours3 = Double.parseDouble(rows.get(3).split(",")[header.indexOf("loss")]);
+        System.out.printf("%s%s: torch with the other reduction, step 3 loss %.6f (ours %.6f)%n", family, moe ? " moe" : "", other.get("losses").get(2).asDouble(), ours3);
         assertTrue(Math.abs(other.get("losses").get(2).asDouble() - ours3) > 1e-3, "the other reduction is as close: " + other);
     }
 
