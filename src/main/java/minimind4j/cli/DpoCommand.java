@@ -1,6 +1,9 @@
 package minimind4j.cli;
 
 import minimind4j.UserError;
+import minimind4j.lora.LoraConfig;
+import minimind4j.lora.LoraTargets;
+import minimind4j.lora.LoraTraining;
 import minimind4j.train.DpoLoss;
 import minimind4j.train.TrainOptions;
 import minimind4j.train.Trainer;
@@ -21,10 +24,20 @@ public final class DpoCommand extends TrainCommand {
     @Option(names = {"--dpo_reduction", "--dpo-reduction"}, defaultValue = "auto",
             description = "Per-sequence log-probability: mean over the reply tokens (MiniMind2), sum (minimind-3), or auto = by the model's family (default: auto)")
     String reduction;
+    @Option(names = {"--lora_rank", "--lora-rank"}, description = "Train LoRA adapters of this rank on the frozen model instead of every weight; "
+            + "the reference is then the frozen model itself (no copy). Saves the adapter as {save_dir}/{save_weight}_{hidden}.pth (default save_weight: lora_dpo)")
+    Integer loraRank;
+    @Option(names = {"--lora_alpha", "--lora-alpha"}, description = "LoRA: the update is scaled by alpha / r (default: r)")
+    Double loraAlpha;
+    @Option(names = {"--lora_dropout", "--lora-dropout"}, defaultValue = "0", description = "LoRA: dropout on the adapters' input (default: 0)")
+    double loraDropout;
+    @Option(names = {"--lora_target", "--lora-target"}, defaultValue = LoraTargets.SQUARE,
+            description = "LoRA: square (MiniMind's q_proj and o_proj), all-linear, or a comma list of projections (default: square)")
+    String loraTarget;
 
     @Override
     StageDefaults defaults(String family) {
-        return new StageDefaults("dpo", "dpo", 1, 4, 4e-8, 1, 1024, "dataset/dpo.jsonl", "full_sft", family.equals("minimind3") ? 0.2 : 0.05);
+        return new StageDefaults("dpo", loraRank != null ? "lora_dpo" : "dpo", 1, 4, 4e-8, 1, 1024, "dataset/dpo.jsonl", "full_sft", family.equals("minimind3") ? 0.2 : 0.05);
     }
 
     @Override
@@ -40,7 +53,13 @@ public final class DpoCommand extends TrainCommand {
     Trainer prepare(Trainer t, TrainOptions o) {
         String family = t.config().family();  // read from the starting weights
         double b = beta != null ? beta : family.equals("minimind3") ? 0.15 : 0.1;
+        boolean lora = loraRank != null;
+        if (lora) {
+            if (o.fromWeight().equals("none")) throw new UserError("--from_weight none: LoRA adapts a trained model; pass --from_weight NAME or a file path");
+            t.adapt(new LoraTraining(new LoraConfig(loraRank, loraAlpha != null ? loraAlpha : loraRank, loraDropout, LoraTargets.parse(loraTarget)),
+                    o.seed(), null, t.fromWeightPath().toString()));
+        }
         return t.withLoss(new DpoLoss(b, DpoLoss.Reduction.fromFlag(reduction, t.config().family()),
-                o.fromWeight().equals("none") ? null : t.fromWeightPath()));
+                o.fromWeight().equals("none") ? null : t.fromWeightPath(), lora));
     }
 }

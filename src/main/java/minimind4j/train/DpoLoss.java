@@ -53,14 +53,22 @@ public final class DpoLoss implements StepLoss {
     private final Reduction reduction;
     /** The reference weights' file; null: the trained model's own starting weights (--from_weight none). */
     private final Path referenceFile;
+    /** LoRA: the reference is the frozen base itself, the trained model with its adapters detached (as TRL with PEFT). */
+    private final boolean referenceIsBase;
     private MiniMindLM reference;
     private final double[] last = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
 
     public DpoLoss(double beta, Reduction reduction, Path referenceFile) {
+        this(beta, reduction, referenceFile, false);
+    }
+
+    /** With {@code referenceIsBase} (LoRA adapters trained on a frozen model) no reference copy is made. */
+    public DpoLoss(double beta, Reduction reduction, Path referenceFile, boolean referenceIsBase) {
         if (!(beta > 0) || !Double.isFinite(beta)) throw new UserError("--beta " + beta + ": must be a positive number");
         this.beta = beta;
         this.reduction = reduction;
         this.referenceFile = referenceFile;
+        this.referenceIsBase = referenceIsBase;
     }
 
     public double beta() { return beta; }
@@ -73,6 +81,10 @@ public final class DpoLoss implements StepLoss {
      */
     @Override
     public void start(MiniMindLM model, Precision precision, boolean resumed) {
+        if (referenceIsBase) {
+            reference = model;
+            return;
+        }
         if (referenceFile != null) {
             reference = Weights.load(referenceFile, model.config(), false, null);
         } else {
@@ -99,9 +111,13 @@ public final class DpoLoss implements StepLoss {
         // MiniMind's x = ids[:-1]: the last position predicts nothing, and the MoE aux loss averages over x's positions
         Tensor x = ids.narrow(1, 0, t - 1);
         Tensor refSeq;
+        var adapters = referenceIsBase ? model.adapters() : null;
         try (NoGradGuard g = new NoGradGuard()) {
+            if (referenceIsBase) model.adapt(null);
             MiniMindLM.Hidden rh = reference.forward(x, null, null, null);
             refSeq = perSequence(reference, rh.states(), sel, row, gathered, rows, t);
+        } finally {
+            if (referenceIsBase) model.adapt(adapters);
         }
         MiniMindLM.Hidden hs = model.forward(x, null, null, null);
         Tensor polSeq = perSequence(model, hs.states(), sel, row, gathered, rows, t);
@@ -153,7 +169,7 @@ public final class DpoLoss implements StepLoss {
 
     @Override
     public void close() {
-        if (reference != null) reference.close();
+        if (reference != null && !referenceIsBase) reference.close();
         reference = null;
     }
 }

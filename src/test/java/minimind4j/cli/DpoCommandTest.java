@@ -41,7 +41,8 @@ class DpoCommandTest {
     static String[] dpo(Path save, String... extra) {
         List<String> a = new ArrayList<>(List.of("dpo", "--data_path", data.toString(), "--tokenizer_path", TOKENIZER.toString(),
                 "--from_weight", start.toString(), "--save_dir", save.toString(), "--batch_size", "2", "--epochs", "2",
-                "--learning_rate", "1e-3", "--dtype", "float32", "--num_threads", "1", "--log_interval", "1"));
+                "--dtype", "float32", "--num_threads", "1", "--log_interval", "1"));
+        if (!List.of(extra).contains("--learning_rate")) a.addAll(List.of("--learning_rate", "1e-3"));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
@@ -89,5 +90,31 @@ class DpoCommandTest {
         CliRun chat = CliRun.of("chat", "--weight", "dpo", "--hidden_size", "64", "--save_dir", whole.toString(), "--tokenizer_path", TOKENIZER.toString(),
                 "--prompt", "Name a fruit.", "--max_new_tokens", "4");
         assertEquals(0, chat.code(), chat.out() + chat.err());
+    }
+
+    /**
+     * LoRA as the trained part: the reference is the frozen model itself (adapters detached), so step 1's loss is
+     * exactly ln 2 (B = 0: policy = reference) and later steps move away from it; only the adapter is saved, and a
+     * resumed run ends with the same adapter, byte for byte.
+     */
+    @Test
+    void loraTrainsAdaptersAgainstTheFrozenBaseAndResumesExactly() throws Exception {
+        Path whole = dir.resolve("lora-whole"), parts = dir.resolve("lora-parts");
+        CliRun r = CliRun.of(dpo(whole, "--lora_rank", "4", "--learning_rate", "2e-2"));
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("base weights frozen"), r.out());
+        assertTrue(Files.exists(whole.resolve("lora_dpo_64.pth")) && !Files.exists(whole.resolve("dpo_64.pth")));
+        for (String k : minimind4j.checkpoint.Weights.read(whole.resolve("lora_dpo_64.pth")).keySet()) assertTrue(k.contains(".lora."), k);
+        List<String> rows = Files.readAllLines(whole.resolve("lora_dpo_64_metrics.csv"));
+        List<String> header = List.of(rows.get(0).split(","));
+        String[] first = rows.get(1).split(","), last = rows.get(rows.size() - 1).split(",");
+        assertEquals(Math.log(2), Double.parseDouble(first[header.indexOf("loss")]), 1e-6, "B = 0: the policy is the reference");
+        assertTrue(Double.parseDouble(last[header.indexOf("loss")]) < Math.log(2) - 1e-3, rows.toString());
+        assertTrue(Double.parseDouble(last[header.indexOf("rewards/margins")]) > 0, rows.toString());
+
+        assertEquals(0, CliRun.of(dpo(parts, "--lora_rank", "4", "--learning_rate", "2e-2", "--max_steps", "4")).code());
+        CliRun resumed = CliRun.of(dpo(parts, "--lora_rank", "4", "--learning_rate", "2e-2", "--from_resume", "1"));
+        assertEquals(0, resumed.code(), resumed.out() + resumed.err());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("lora_dpo_64.pth")), Files.readAllBytes(parts.resolve("lora_dpo_64.pth")));
     }
 }
