@@ -117,4 +117,32 @@ class DpoCommandTest {
         assertEquals(0, resumed.code(), resumed.out() + resumed.err());
         assertArrayEquals(Files.readAllBytes(whole.resolve("lora_dpo_64.pth")), Files.readAllBytes(parts.resolve("lora_dpo_64.pth")));
     }
+
+    @Test
+    void flagsThatMeanNothingForDpoAreRefusedInOneLine() {
+        for (String[] c : new String[][]{{"--eval_data", data.toString(), "--eval_data: dpo has no held-out evaluation"},
+                {"--loss_average", "tokens", "--loss_average tokens: dpo averages its loss over pairs"},
+                {"--beta", "0", "--beta 0.0: must be a positive number"},
+                {"--dpo_reduction", "median", "--dpo_reduction median: expected auto, mean or sum"}}) {
+            CliRun r = CliRun.of(dpo(dir.resolve("flags"), c[0], c[1]));
+            assertEquals(2, r.code(), r.out() + r.err());
+            assertTrue(r.err().strip().startsWith("error: " + c[2]), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
+    }
+
+    @Test
+    void dataCheckReportsPairsAndNamesOneCutToNothing() throws Exception {
+        Path f = dir.resolve("check.jsonl");
+        List<String> lines = new ArrayList<>(Files.readAllLines(data));
+        lines.add("{\"prompt\": \"" + "word ".repeat(80) + "\", \"chosen\": \"Yes.\", \"rejected\": \"No.\"}");
+        Files.write(f, lines);
+        CliRun r = CliRun.of("data", "check", "--data", f.toString(), "--tokenizer_path", TOKENIZER.toString(), "--max_seq_len", "48", "--json");
+        assertEquals(1, r.code(), r.out() + r.err());
+        com.fasterxml.jackson.databind.JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        assertEquals("dpo", j.get("stage").asText());
+        assertEquals(7, j.get("records").asInt());
+        assertEquals(1, j.get("no_supervised_token").get("count").asInt());
+        assertEquals(f + ":7", j.get("no_supervised_token").get("first").get(0).asText());
+    }
 }
