@@ -22,6 +22,10 @@ usage: minimind_dpo_torch.py DIR
   DIR/pairs.json   [{"chosen": {"messages", "text", "ids"}, "rejected": {...}}] in file order: the messages as the
                    record has them, and the ids of the rendered text as the project's tokenizer encodes it (whole text,
                    as MiniMind's tokenizer call). The text rendered here with Jinja2 must equal "text".
+  lora_rank (optional) with DIR/lora_start.pth: the policy is the starting model with MiniMind's LoRA (model_lora.py:
+                   B(A(x)) added to each named Linear; scripts/minimind_lora_torch.py) loaded from that file, and only the
+                   adapters train (as train_lora.py: the rest requires_grad False, AdamW and clipping over the adapters);
+                   the reference is the starting model without adapters (TRL's rule for a PEFT model).
 Writes DIR/torch_after.pth (fp32 weights after training) and prints {"losses": [...], "rewards": [[chosen, rejected,
 accuracy, margin], ...]} per step (TRL's rewards: beta * (policy - reference) log-probabilities, means over pairs).
 """
@@ -37,6 +41,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import minimind_torch as mm  # noqa: E402
 import render_templates as rt  # noqa: E402
+import minimind_lora_torch as ml  # noqa: E402
 
 EMPTY_THINK = '<think>\n\n</think>\n\n'
 
@@ -120,10 +125,18 @@ def main(d):
     for m in (model, ref):
         missing, unexpected = m.load_state_dict(start, strict=False)
         assert not unexpected and all(k == 'lm_head.weight' for k in missing), (missing, unexpected)
+    params = list(model.parameters())
+    if cfg.get('lora_rank'):
+        lora_sd = {k: v.float() for k, v in torch.load(os.path.join(d, 'lora_start.pth')).items()}
+        ml.apply_lora(model, cfg['lora_rank'], {k.split('.lora.')[0] for k in lora_sd})
+        ml.load_lora(model, lora_sd)
+        for n, p in model.named_parameters():
+            p.requires_grad = 'lora' in n
+        params = [p for n, p in model.named_parameters() if 'lora' in n]
     model.train()
     ref.eval()
     ref.requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg['lr'])
+    opt = torch.optim.AdamW(params, lr=cfg['lr'])
     n, bs, epochs = len(pairs), cfg['batch_size'], cfg['epochs']
     losses, rewards = [], []
     for epoch in range(epochs):
@@ -145,7 +158,7 @@ def main(d):
             dpo, r = dpo_loss(ref_lp, pol_lp, mask, cfg['beta'], reduction)
             loss = dpo + aux
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             opt.zero_grad(set_to_none=True)
             losses.append(loss.item())

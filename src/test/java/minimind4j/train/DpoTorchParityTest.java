@@ -3,7 +3,12 @@ package minimind4j.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.TestPython;
+import minimind4j.checkpoint.DType;
+import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.ResumeCheckpoint;
+import minimind4j.lora.LoraAdapters;
+import minimind4j.lora.LoraConfig;
+import minimind4j.lora.LoraTargets;
 import minimind4j.checkpoint.Weights;
 import minimind4j.cli.CliRun;
 import minimind4j.engine.Torch;
@@ -66,8 +71,9 @@ class DpoTorchParityTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"minimind2, 1.0, false", "minimind3, 0.0, false", "minimind2, 1.0, true", "minimind3, 0.0, true"})
-    void everyStepEqualsMiniMindsDpoOnPyTorch(String family, double emptyThinkRatio, boolean moe, @TempDir Path dir) throws Exception {
+    @CsvSource({"minimind2, 1.0, false, false", "minimind3, 0.0, false, false", "minimind2, 1.0, true, false", "minimind3, 0.0, true, false",
+            "minimind2, 1.0, false, true", "minimind3, 0.0, false, true"})
+    void everyStepEqualsMiniMindsDpoOnPyTorch(String family, double emptyThinkRatio, boolean moe, boolean lora, @TempDir Path dir) throws Exception {
         TestPython.require("torch", "jinja2");
         Path tokDir = Path.of("src/test/resources/minimind", family).toAbsolutePath();
         ModelConfig c = (family.equals("minimind3") ? ModelConfig.minimind3(64, 2, moe) : ModelConfig.minimind2(64, 2, moe)).withVocabSize(6400);
@@ -77,6 +83,7 @@ class DpoTorchParityTest {
         }
         Path data = Files.write(dir.resolve("dpo.jsonl"), RECORDS);
         double beta = family.equals("minimind3") ? 0.15 : 0.1;
+        double lr = lora ? 2e-2 : LR;  // adapters starting at B = 0 need a larger step to move in 3 steps
 
         // what torch is given: the records' messages and the ids of the text (the project's tokenizer, whole text)
         List<Map<String, Object>> pairs = new ArrayList<>();
@@ -94,7 +101,7 @@ class DpoTorchParityTest {
                 pairs.add(p);
             }
             cfg.putAll(Map.of("family", family, "hidden_size", 64, "num_hidden_layers", 2, "use_moe", moe, "vocab_size", 6400));
-            cfg.putAll(Map.of("version", family, "beta", beta, "lr", LR, "epochs", 3, "batch_size", RECORDS.size(),
+            cfg.putAll(Map.of("version", family, "beta", beta, "lr", lr, "epochs", 3, "batch_size", RECORDS.size(),
                     "max_seq_len", MAX_SEQ_LEN, "empty_think_ratio", emptyThinkRatio, "tokenizer_dir", tokDir.toString()));
             cfg.putAll(Map.of("bos_ids", tok.encode(tok.bosToken() + "assistant\n"), "eos_ids", tok.encode(tok.eosToken() + "\n"), "pad_id", tok.padId()));
         }
@@ -104,22 +111,35 @@ class DpoTorchParityTest {
 
         Path out = dir.resolve("out");
         List<String> args = new ArrayList<>(List.of("dpo", "--data_path", data.toString(), "--tokenizer_path", tokDir.toString(), "--from_weight", start.toString(),
-                "--save_dir", out.toString(), "--batch_size", String.valueOf(RECORDS.size()), "--epochs", "3", "--learning_rate", String.valueOf(LR),
+                "--save_dir", out.toString(), "--batch_size", String.valueOf(RECORDS.size()), "--epochs", "3", "--learning_rate", String.valueOf(lr),
                 "--max_seq_len", String.valueOf(MAX_SEQ_LEN), "--empty_think_ratio", String.valueOf(emptyThinkRatio), "--dtype", "float32",
                 "--log_interval", "1", "--num_threads", "1"));
         // MoE's aux loss averages over padding: MiniMind pads every row to max_seq_len
         if (moe) args.addAll(List.of("--pad_to_max_seq_len", "--group_by_length", "0"));
+        // LoRA: the adapters the run starts from (--seed 42, rank 4, MiniMind's square layers), given to torch too
+        Map<String, float[]> adaptersBefore = null;
+        if (lora) {
+            args.addAll(List.of("--lora_rank", "4"));
+            try (LoraAdapters a = LoraAdapters.init(c, new LoraConfig(4, 4, 0, LoraTargets.parse(LoraTargets.SQUARE)), 42, null)) {
+                Map<String, HostTensor> sd = a.stateDict(false, DType.F32);
+                Weights.write(dir.resolve("lora_start.pth"), sd);
+                adaptersBefore = floats(sd);
+            }
+            cfg.put("lora_rank", 4);
+            JSON.writeValue(dir.resolve("config.json").toFile(), cfg);
+        }
+        String name = (lora ? "lora_dpo_64" : "dpo_64") + c.weightSuffix();
         CliRun r = CliRun.of(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.out() + r.err());
 
         JsonNode torchRun = JSON.readTree(TestPython.run(new String[]{"torch", "jinja2"}, "", SCRIPT.toString(), dir.toString()));
-        List<String> rows = Files.readAllLines(out.resolve("dpo_64" + c.weightSuffix() + "_metrics.csv"));
+        List<String> rows = Files.readAllLines(out.resolve(name + "_metrics.csv"));
         List<String> header = List.of(rows.get(0).split(","));
         assertEquals(4, rows.size(), String.join("\n", rows));
         for (int s = 0; s < 3; s++) {
             String[] f = rows.get(s + 1).split(",");
             double ours = Double.parseDouble(f[header.indexOf("loss")]), theirs = torchRun.get("losses").get(s).asDouble();
-            System.out.printf("%s%s step %d: loss %.6f, torch %.6f, diff %.2e%n", family, moe ? " moe" : "", s + 1, ours, theirs, Math.abs(ours - theirs));
+            System.out.printf("%s%s step %d: loss %.6f, torch %.6f, diff %.2e%n", family, (moe ? " moe" : "") + (lora ? " lora" : ""), s + 1, ours, theirs, Math.abs(ours - theirs));
             assertEquals(theirs, ours, 1e-4, "step " + (s + 1) + " loss");
             for (int k = 0; k < DpoLoss.METRICS.size(); k++)
                 assertEquals(torchRun.get("rewards").get(s).get(k).asDouble(), Double.parseDouble(f[header.indexOf(DpoLoss.METRICS.get(k))]), 1e-4,
@@ -127,11 +147,20 @@ class DpoTorchParityTest {
         }
         assertTrue(torchRun.get("losses").get(2).asDouble() < Math.log(2) - 1e-3, "the run must move: " + torchRun);
 
-        Map<String, float[]> before = weights(Weights.load(start, c, true, null));
-        Map<String, float[]> ours = weights(ResumeCheckpoint.load(out.resolve("dpo_64" + c.weightSuffix() + "_resume.pth"), c, 1).model());
-        Map<String, float[]> theirs = weights(Weights.load(dir.resolve("torch_after.pth"), c, true, null));
+        Map<String, float[]> before, ours, theirs;
+        if (lora) {
+            before = adaptersBefore;
+            ours = floats(ResumeCheckpoint.load(out.resolve(name + "_resume.pth"), c, 1).adapters());
+            theirs = new LinkedHashMap<>(floats(Weights.read(dir.resolve("torch_after.pth"))));
+            theirs.keySet().retainAll(before.keySet());
+            assertEquals(before.keySet(), theirs.keySet());
+        } else {
+            before = weights(Weights.load(start, c, true, null));
+            ours = weights(ResumeCheckpoint.load(out.resolve(name + "_resume.pth"), c, 1).model());
+            theirs = weights(Weights.load(dir.resolve("torch_after.pth"), c, true, null));
+        }
         double d = updateDifference(before, ours, theirs);
-        System.out.printf("%s%s: final weights vs torch's, relative L2 of the update %.2e%n", family, moe ? " moe" : "", d);
+        System.out.printf("%s%s: final weights vs torch's, relative L2 of the update %.2e%n", family, (moe ? " moe" : "") + (lora ? " lora" : ""), d);
         assertTrue(d < 1e-3, "our update differs from torch's by " + d);
 
         // the other MiniMind version's reduction gives another run: the comparisons above can fail
@@ -139,8 +168,14 @@ class DpoTorchParityTest {
         JSON.writeValue(dir.resolve("config.json").toFile(), cfg);
         JsonNode other = JSON.readTree(TestPython.run(new String[]{"torch", "jinja2"}, "", SCRIPT.toString(), dir.toString()));
         double ours3 = Double.parseDouble(rows.get(3).split(",")[header.indexOf("loss")]);
-        System.out.printf("%s%s: torch with the other reduction, step 3 loss %.6f (ours %.6f)%n", family, moe ? " moe" : "", other.get("losses").get(2).asDouble(), ours3);
+        System.out.printf("%s%s: torch with the other reduction, step 3 loss %.6f (ours %.6f)%n", family, (moe ? " moe" : "") + (lora ? " lora" : ""), other.get("losses").get(2).asDouble(), ours3);
         assertTrue(Math.abs(other.get("losses").get(2).asDouble() - ours3) > 1e-3, "the other reduction is as close: " + other);
+    }
+
+    static Map<String, float[]> floats(Map<String, HostTensor> sd) {
+        Map<String, float[]> w = new LinkedHashMap<>();
+        sd.forEach((k, h) -> w.put(k, Torch.toFloats(Weights.toTensor(h, torch.ScalarType.Float))));
+        return w;
     }
 
     static Map<String, float[]> weights(MiniMindLM m) {
