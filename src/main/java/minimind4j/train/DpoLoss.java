@@ -162,8 +162,7 @@ public final class DpoLoss implements StepLoss {
 
     /** The log line's tail: TRL's reward numbers of the last step. */
     @Override
-    public String describeMetrics() {
-        double[] m = last;
+    public String describeMetrics(double[] m) {
         return String.format(Locale.ROOT, ", rewards/chosen: %.4f, rewards/rejected: %.4f, rewards/accuracies: %.2f, rewards/margins: %.4f", m[0], m[1], m[2], m[3]);
     }
 

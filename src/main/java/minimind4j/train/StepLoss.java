@@ -31,8 +31,17 @@ public interface StepLoss extends AutoCloseable {
     /** The values of {@link #metricNames} for the last {@link #loss} call. */
     default double[] metrics() { return new double[0]; }
 
-    /** The log line's tail for {@link #metrics} (", name: value, ..."), empty when there are none. */
-    default String describeMetrics() { return ""; }
+    /** {@link #metrics} averaged over the ranks (every rank calls this at the same steps: a collective). */
+    default double[] globalMetrics(Distributed dist) {
+        double[] m = metrics();
+        if (m.length == 0 || dist.worldSize() == 1) return m;
+        double[] s = dist.sum(m);
+        for (int i = 0; i < s.length; i++) s[i] /= dist.worldSize();
+        return s;
+    }
+
+    /** The log line's tail for values of {@link #metricNames} (", name: value, ..."), empty when there are none. */
+    default String describeMetrics(double[] values) { return ""; }
 
     @Override
     default void close() {}

@@ -297,6 +297,7 @@ public final class Trainer {
                         }
                         if (step % o.logInterval() == 0 || last || evalLoss != null) {
                             GlobalStep g = GlobalStep.of(dist, batches.logWeight(batch), loss, logitsLoss, aux, windowTokens, windowSupervised);
+                            double[] extra = stepLoss.globalMetrics(dist);
                             if (Double.isFinite(g.loss())) lastLoss = g.loss();
                             log(String.format(Locale.ROOT,
                                     "Epoch:[%d/%d](%d/%d), loss: %.4f, " + stepLoss.lossName() + ": %.4f, aux_loss: %.4f, lr: %.8f, %.0f tok/s, %.0f supervised tok/s, elapsed %s, ETA %s%s%s",
@@ -304,9 +305,9 @@ public final class Trainer {
                                     g.supervised() / windowSec, Progress.duration(elapsedRun), Progress.duration(eta),
                                     evalLoss == null ? "" : String.format(Locale.ROOT, ", eval_loss: %.4f", evalLoss),
                                     scaler.enabled() ? String.format(Locale.ROOT, ", loss_scale: %.0f, overflow_skips: %d", scaler.scale(), overflowSkips) : "")
-                                    + stepLoss.describeMetrics());
+                                    + stepLoss.describeMetrics(extra));
                             if (metrics != null) metrics.log(epoch + 1, step, (long) epoch * iters + step, g.loss(), g.logitsLoss(), g.auxLoss(), lr,
-                                    g.tokens() / windowSec, g.supervised() / windowSec, elapsedRun, evalLoss, stepLoss.metrics());
+                                    g.tokens() / windowSec, g.supervised() / windowSec, elapsedRun, evalLoss, extra);
                             windowTokens = windowSupervised = 0;
                             windowStart = System.nanoTime();
                         }
