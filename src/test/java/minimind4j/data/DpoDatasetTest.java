@@ -127,4 +127,34 @@ class DpoDatasetTest {
         assertEquals(1, log.size(), log.toString());
         assertTrue(log.get(0).contains("1 dropped because the chosen or rejected reply is cut to nothing (first: " + f + ":2)"), log.get(0));
     }
+
+    /** LLaMA-Factory's own demo preference files train as they come: the prompt as context, only the reply scored. */
+    @Test
+    void llamaFactoryDemoFilesMakePairsWhoseRepliesAloneAreScored() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper();
+        Path sharegpt = TestPaths.resources().resolve("datasets/dpo_en_demo.json"), v1 = TestPaths.resources().resolve("datasets/v1_dpo_demo.jsonl");
+        var records = om.readTree(sharegpt.toFile());
+        try (DpoDataset ds = new DpoDataset(DpoDataset.index(List.of(sharegpt), false), tok, SftDataset.Options.of(4096).withAugmentation(0, 0, 42))) {
+            assertEquals(records.size(), ds.size());
+            for (int i = 0; i < ds.size(); i++) {
+                Sample p = ds.get(i, 0);
+                assertScoredIsExactly(p, records.get(i).get("chosen").get("value").asText());
+                assertScoredIsExactly(p.rejected(), records.get(i).get("rejected").get("value").asText());
+                assertTrue(p.text().contains(records.get(i).get("conversations").get(0).get("value").asText()));
+            }
+        }
+        var v1Record = om.readTree(java.nio.file.Files.readAllLines(v1).get(0));
+        try (DpoDataset ds = new DpoDataset(DpoDataset.index(List.of(v1), false), tok, SftDataset.Options.of(4096).withAugmentation(0, 0, 42))) {
+            Sample p = ds.get(0, 0);
+            var chosen = v1Record.get("chosen_messages");
+            assertScoredIsExactly(p, chosen.get(chosen.size() - 1).get("content").get(0).get("value").asText());
+        }
+    }
+
+    /** The supervised tokens decode to exactly {@code reply} + the end-of-turn marker. */
+    private static void assertScoredIsExactly(Sample s, String reply) {
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < s.ids().length; i++) if (s.labels()[i] != LossMask.IGNORE) ids.add(s.ids()[i]);
+        assertEquals(reply + tok.eosToken() + "\n", tok.decode(ids.stream().mapToInt(Integer::intValue).toArray(), false));
+    }
 }
