@@ -65,6 +65,8 @@ public final class DpoCommand extends TrainCommand {
         if (f.evalData != null) throw new UserError("--eval_data: dpo has no held-out evaluation (it reports reward accuracy on the training pairs)");
         if (f.lossAverage != null && !f.lossAverage.equals("batches"))
             throw new UserError("--loss_average " + f.lossAverage + ": dpo averages its loss over pairs (batches only)");
+        if (f.dataFormat != null && !f.dataFormat.equals("auto"))
+            throw new UserError("--data_format " + f.dataFormat + ": dpo reads each record's preference shape from its keys (MiniMind's, TRL's, LLaMA-Factory's); leave it out");
         if (f.saveInterval == null) f.saveInterval = 100;
         return super.options(s, demo);
     }
