@@ -115,12 +115,12 @@ public final class DpoLoss implements StepLoss {
         try (NoGradGuard g = new NoGradGuard()) {
             if (referenceIsBase) model.adapt(null);
             MiniMindLM.Hidden rh = reference.forward(x, null, null, null);
-            refSeq = perSequence(reference, rh.states(), sel, row, gathered, rows, t);
+            refSeq = perSequence(reference, rh.states(), sel, row, gathered, rows);
         } finally {
             if (referenceIsBase) model.adapt(adapters);
         }
         MiniMindLM.Hidden hs = model.forward(x, null, null, null);
-        Tensor polSeq = perSequence(model, hs.states(), sel, row, gathered, rows, t);
+        Tensor polSeq = perSequence(model, hs.states(), sel, row, gathered, rows);
         if (reduction == Reduction.MEAN) {
             // MiniMind2: mask.sum(dim=1).clamp_min(1e-8): a sequence with no reply token divides 0 by 1e-8
             Tensor counts = Torch.zerosLike(polSeq, torch.ScalarType.Float, rows)
@@ -143,7 +143,7 @@ public final class DpoLoss implements StepLoss {
     }
 
     /** Summed log-probabilities of the supervised targets per row: [rows], fp32. */
-    private static Tensor perSequence(MiniMindLM m, Tensor states, Tensor sel, Tensor row, Tensor gathered, long rows, long t) {
+    private static Tensor perSequence(MiniMindLM m, Tensor states, Tensor sel, Tensor row, Tensor gathered, long rows) {
         long hd = m.config().hiddenSize();
         Tensor h = states.reshape(-1, hd).index_select(0, sel);
         Tensor logp = m.logits(h).to(torch.ScalarType.Float).log_softmax(1);
