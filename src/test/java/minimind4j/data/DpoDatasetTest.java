@@ -106,7 +106,9 @@ class DpoDatasetTest {
         for (String[] c : new String[][]{
                 {json(Map.of("conversations", List.of(msg("user", "Q"), msg("assistant", "A")))), "SFT conversations, not preference pairs"},
                 {json(Map.of("prompt", "Q", "completion", "A", "label", true)), "KTO data"},
-                {json(Map.of("text", "plain text")), "pretrain text, not preference pairs"}}) {
+                {json(Map.of("text", "plain text")), "pretrain text, not preference pairs"},
+                {json(Map.of("messages", List.of(msg("user", "<image>What is it?")), "chosen", msg("assistant", "A cat."),
+                        "rejected", msg("assistant", "A dog."), "images", List.of("cat.png"))), "multimodal preference data: the \"images\" field"}}) {
             Path f = Jsonl.write(dir.resolve("x.jsonl"), List.of(c[0]));
             UserError e = assertThrows(UserError.class, () -> DpoDataset.index(List.of(f), false).close());
             assertTrue(e.getMessage().contains(c[1]) && !e.getMessage().contains("\n"), e.getMessage());

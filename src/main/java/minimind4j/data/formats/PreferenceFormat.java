@@ -51,6 +51,9 @@ public final class PreferenceFormat {
     }
 
     public static Pair convert(Map<String, Object> r) throws Invalid {
+        for (String k : List.of("images", "videos", "audios", "image", "video", "audio"))
+            if (Fields.isPresent(r.get(k)))
+                throw new NotPreferenceData("multimodal preference data: the \"" + k + "\" field refers to media a text model cannot see; drop those records");
         if (r.containsKey("chosen_messages") || r.containsKey("rejected_messages")) {
             return new Pair(OpenAiFormat.fromList(list(r, "chosen_messages"), r), OpenAiFormat.fromList(list(r, "rejected_messages"), r));
         }
