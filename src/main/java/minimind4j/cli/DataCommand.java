@@ -59,7 +59,7 @@ public final class DataCommand {
         long seed;
         @Option(names = "--epoch", defaultValue = "1", description = "Which epoch's augmentation to show, 1-based (default: 1)")
         int epoch;
-        @Option(names = "--stage", description = "sft or pretrain (default: from the first line)")
+        @Option(names = "--stage", description = "sft, pretrain or dpo (default: from the first line; chosen/rejected records are dpo)")
         String stage;
         @Option(names = {"--strict_data", "--strict-data"}, description = "Stop at the first bad line")
         boolean strictData;
@@ -70,6 +70,11 @@ public final class DataCommand {
             String st = stage();
             DataFormat format = DataFormat.fromFlag(dataFormat);
             Truncation.fromFlag(truncation); // a bad value is the first error, before any reading
+            if (st.equals("dpo")) {
+                JsonlIndex idx = minimind4j.data.DpoDataset.index(data, strictData);
+                if (idx.skipSummary() != null && !quietSkips()) err.println(idx.skipSummary());
+                return new minimind4j.data.DpoDataset(idx, tok, new SftDataset.Options(maxSeqLen, 0, emptyThinkRatio, seed, format, Truncation.fromFlag(truncation)));
+            }
             JsonlIndex idx = st.equals("pretrain") ? PretrainDataset.index(data, strictData) : SftDataset.index(data, strictData, format);
             if (idx.skipSummary() != null && !quietSkips()) err.println(idx.skipSummary());
             return st.equals("pretrain") ? new PretrainDataset(idx, tok, maxSeqLen)
@@ -78,7 +83,7 @@ public final class DataCommand {
 
         String stage() {
             String st = stage != null ? stage : DataFiles.detectStage(data);
-            if (!st.equals("sft") && !st.equals("pretrain")) throw new UserError("--stage " + st + ": expected sft or pretrain");
+            if (!st.equals("sft") && !st.equals("pretrain") && !st.equals("dpo")) throw new UserError("--stage " + st + ": expected sft, pretrain or dpo");
             return st;
         }
 
@@ -140,7 +145,8 @@ public final class DataCommand {
             boolean colour = out == null && System.console() != null && System.getenv("NO_COLOR") == null;
             int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
             for (int i = 0; i < n; i++) {
-                Sample s = ds.get(i, epoch - 1);
+                Sample pair = ds.get(i, epoch - 1);
+                for (Sample s = pair; s != null; s = s == pair ? pair.rejected() : null) {  // a DPO pair: chosen, then rejected
                 if (show) {
                     w.write(highlight(tok, s, i, colour));
                     continue;
@@ -154,11 +160,13 @@ public final class DataCommand {
                     Arrays.fill(labels, k, maxSeqLen, LossMask.IGNORE);
                 }
                 ObjectNode o = json.createObjectNode();
+                if (pair.rejected() != null) o.put("side", s == pair ? "chosen" : "rejected");
                 o.put("text", s.text());
                 o.set("input_ids", json.valueToTree(ids));
                 o.set("labels", json.valueToTree(labels));
                 w.write(json.writeValueAsString(o));
                 w.write('\n');
+                }
             }
         }
 
@@ -238,7 +246,7 @@ public final class DataCommand {
                     ObjectMapper om = new ObjectMapper();
                     ObjectNode o = om.createObjectNode();
                     o.set("files", om.valueToTree(idx.files().stream().map(Path::toString).toList()));
-                    o.put("stage", ds instanceof SftDataset ? "sft" : "pretrain");
+                    o.put("stage", ds instanceof SftDataset ? "sft" : ds instanceof minimind4j.data.DpoDataset ? "dpo" : "pretrain");
                     if (ds instanceof SftDataset sft) o.put("format", sft.options().format().flag());
                     o.put("records", idx.totalLines());
                     o.put("samples", n);

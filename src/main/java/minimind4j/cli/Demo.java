@@ -134,6 +134,16 @@ final class Demo {
                 d.resolve("tokenizer"), d.resolve("prompts.txt"), 2, 16, 5e-3, 128, 20, 100);
     }
 
+    /**
+     * DPO on the demo's preference pairs, starting from the SFT demo's model (out/demo/full_sft_128.pth, which
+     * {@code minimind sft} with no arguments writes); no held-out loss (the pairs are not SFT data).
+     */
+    static Profile dpo() {
+        Path d = dir();
+        return new Profile(MODEL, home().resolve("out").resolve("demo"), d.resolve("dpo.jsonl"), null,
+                d.resolve("tokenizer"), d.resolve("prompts.txt"), 2, 8, 1e-4, 128, 10, 100);
+    }
+
     static Profile sft() {
         Path d = dir();
         return new Profile(MODEL, home().resolve("out").resolve("demo"), d.resolve("sft.jsonl"), d.resolve("sft_eval.jsonl"),

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "minimind", mixinStandardHelpOptions = true, version = "minimind4j 0.1.0",
         description = "MiniMind's pretrain and SFT stages, chat and serve, in Java on libtorch.",
         subcommands = {
-                SftCommand.class, LoraCommand.class, PretrainCommand.class, ChatCommand.class, ServeCommand.class, LoadTestCommand.class, EvalCommand.class, InfoCommand.class,
+                SftCommand.class, LoraCommand.class, PretrainCommand.class, DpoCommand.class, ChatCommand.class, ServeCommand.class, LoadTestCommand.class, EvalCommand.class, InfoCommand.class,
                 DataCommand.class, ExportCommand.class, BenchCommand.class, TokenizeCommand.class, TemplateCommand.class, TokenizerCommand.class, DemoDataCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Minimind {

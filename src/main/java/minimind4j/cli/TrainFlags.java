@@ -11,13 +11,13 @@ import java.nio.file.Path;
 public final class TrainFlags {
     @Option(names = {"--save_dir", "--save-dir"}, description = "Directory for weights, resume checkpoints and metrics (default: out)")
     Path saveDir;
-    @Option(names = {"--save_weight", "--save-weight"}, description = "Prefix of the saved weights: {save_dir}/{save_weight}_{hidden}[_moe].pth (default: full_sft; pretrain: pretrain; lora: --lora_name)")
+    @Option(names = {"--save_weight", "--save-weight"}, description = "Prefix of the saved weights: {save_dir}/{save_weight}_{hidden}[_moe].pth (default: full_sft; pretrain: pretrain; lora: --lora_name; dpo: dpo)")
     String saveWeight;
-    @Option(names = "--epochs", description = "Epochs (default: 2; pretrain: 1 for minimind2, 2 for minimind3; lora: 10)")
+    @Option(names = "--epochs", description = "Epochs (default: 2; pretrain: 1 for minimind2, 2 for minimind3; lora: 10; dpo: 1)")
     Integer epochs;
-    @Option(names = {"--batch_size", "--batch-size"}, description = "Batch size per process (default: 16; pretrain: 32; lora: 32)")
+    @Option(names = {"--batch_size", "--batch-size"}, description = "Batch size per process (default: 16; pretrain: 32; lora: 32; dpo: 4 pairs)")
     Integer batchSize;
-    @Option(names = {"--learning_rate", "--learning-rate"}, description = "Peak learning rate, cosine down to 10%% (default: 1e-6 for minimind2, 1e-5 for minimind3; pretrain: 5e-4; lora: 1e-4)")
+    @Option(names = {"--learning_rate", "--learning-rate"}, description = "Peak learning rate, cosine down to 10%% (default: 1e-6 for minimind2, 1e-5 for minimind3; pretrain: 5e-4; lora: 1e-4; dpo: 4e-8)")
     Double learningRate;
     @Option(names = "--device", description = "cpu, cuda or cuda:N (default: cuda:0 when libtorch sees a GPU, else cpu; CUDA needs a build with -Pgpu)")
     String device;
@@ -36,9 +36,9 @@ public final class TrainFlags {
     Double gradClip;
     @Option(names = {"--log_interval", "--log-interval"}, description = "Log every N steps (default: 100; lora: 10)")
     Integer logInterval;
-    @Option(names = {"--save_interval", "--save-interval"}, description = "Save weights and a resume checkpoint every N steps (default: 1000)")
+    @Option(names = {"--save_interval", "--save-interval"}, description = "Save weights and a resume checkpoint every N steps (default: 1000; dpo: 100)")
     Integer saveInterval;
-    @Option(names = {"--max_seq_len", "--max-seq-len"}, description = "Truncate samples to this many tokens (default: 340; sft with minimind3: 768)")
+    @Option(names = {"--max_seq_len", "--max-seq-len"}, description = "Truncate samples to this many tokens (default: 340; sft with minimind3: 768; dpo: 1024)")
     Integer maxSeqLen;
     @Option(names = {"--data_path", "--data-path"}, arity = "1..*", paramLabel = "PATH",
             description = "Training data: .jsonl, .json (array or one object per line), .jsonl.gz/.json.gz, a directory of them, a quoted glob; several may be given (default: dataset/sft_mini_512.jsonl, minimind3: dataset/sft_t2t_mini.jsonl; pretrain: dataset/pretrain_hq.jsonl, minimind3: dataset/pretrain_t2t_mini.jsonl; lora: dataset/lora_medical.jsonl)")
@@ -47,15 +47,15 @@ public final class TrainFlags {
     String dataFormat;
     @Option(names = {"--truncation"}, description = "SFT samples longer than --max_seq_len: truncate (MiniMind), drop or error (default: truncate); samples left with no supervised token are always dropped")
     String truncation;
-    @Option(names = {"--from_weight", "--from-weight"}, description = "Start from {save_dir}/{from_weight}_{hidden}[_moe].pth, a file path (.pth/.safetensors), or none for a fresh model (default: pretrain; pretrain: none; lora: full_sft)")
+    @Option(names = {"--from_weight", "--from-weight"}, description = "Start from {save_dir}/{from_weight}_{hidden}[_moe].pth, a file path (.pth/.safetensors), or none for a fresh model (default: pretrain; pretrain: none; lora and dpo: full_sft)")
     String fromWeight;
     @Option(names = {"--from_resume", "--from-resume"}, description = "1 = continue from {save_dir}/{save_weight}_{hidden}[_moe]_resume.pth if it exists")
     Integer fromResume;
     @Option(names = {"--tokenizer_path", "--tokenizer-path"}, description = "Directory with tokenizer.json and tokenizer_config.json (default: model)")
     Path tokenizerPath;
-    @Option(names = {"--add_system_ratio", "--add-system-ratio"}, description = "SFT: probability of adding one of MiniMind's system prompts (default: 0.2)")
+    @Option(names = {"--add_system_ratio", "--add-system-ratio"}, description = "SFT: probability of adding one of MiniMind's system prompts (default: 0.2; dpo never adds one, as MiniMind's DPODataset)")
     Double addSystemRatio;
-    @Option(names = {"--empty_think_ratio", "--empty-think-ratio"}, description = "SFT: probability of keeping an empty <think> block (default: 0.05 for minimind2, 0.2 for minimind3, as their lm_dataset.py)")
+    @Option(names = {"--empty_think_ratio", "--empty-think-ratio"}, description = "SFT and DPO: probability of keeping an empty <think> block (default: 0.05 for minimind2, 0.2 for minimind3, as their lm_dataset.py)")
     Double emptyThinkRatio;
     @Option(names = {"--strict_data", "--strict-data"}, description = "Stop at the first bad data line instead of skipping it")
     boolean strictData;

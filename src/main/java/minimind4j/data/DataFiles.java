@@ -152,6 +152,7 @@ public final class DataFiles {
                 }
                 boolean conversation = keys.stream().anyMatch(k -> List.of("conversations", "messages", "instruction", "output",
                         "prompt", "completion", "chosen", "rejected", "chosen_messages").contains(k));
+                if (keys.contains("chosen") || keys.contains("rejected") || keys.contains("chosen_messages")) return "dpo";
                 return keys.contains("text") && !conversation ? "pretrain" : "sft";
             } catch (IOException e) {
                 return "sft"; // not JSON (or not readable): the index names the record and the problem

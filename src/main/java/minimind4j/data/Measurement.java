@@ -12,7 +12,9 @@ import java.util.stream.IntStream;
 /**
  * Every sample of a dataset made as training makes it (rendered, tokenized, truncated, labelled), on all cores: its
  * length before and after truncation, its supervised tokens, or why it could not be made. What {@code data check}
- * reports and what SFT's {@code --truncation} decides on.
+ * reports and what SFT's {@code --truncation} decides on. For a preference pair (DPO) the lengths are its longer
+ * side's and the supervised tokens its poorer side's: a pair is truncated when either side is and trains on nothing
+ * when either side has no reply token left.
  */
 public record Measurement(int[] fullLength, int[] length, int[] supervised, String[] failure, double seconds) {
     public int size() { return fullLength.length; }
@@ -38,6 +40,12 @@ public record Measurement(int[] fullLength, int[] length, int[] supervised, Stri
                     full[i] = s.fullLength();
                     len[i] = s.ids().length;
                     sup[i] = s.supervised();
+                    Sample r = s.rejected();
+                    if (r != null) {  // a preference pair: truncated if either side is, empty if either side is
+                        full[i] = Math.max(full[i], r.fullLength());
+                        len[i] = Math.max(len[i], r.ids().length);
+                        sup[i] = Math.min(sup[i], r.supervised());
+                    }
                 } catch (UserError e) {
                     failure[i] = e.getMessage();
                 }

@@ -37,6 +37,7 @@ public final class DemoData {
     public static final String SFT = "sft.jsonl";
     public static final String SFT_EVAL = "sft_eval.jsonl";
     public static final String PROMPTS = "prompts.txt";
+    public static final String DPO = "dpo.jsonl";
     public static final String TOKENIZER_DIR = "tokenizer";
     public static final String README = "README.md";
     public static final String LICENSE = "LICENSE-DATA.md";
@@ -45,7 +46,7 @@ public final class DemoData {
 
     /** The generated text files, exactly as written to disk. */
     public record DemoFiles(String pretrainJsonl, String sftJsonl, String sftEvalJsonl, String promptsTxt,
-                            String readme, String license) {}
+                            String readme, String license, String dpoJsonl) {}
 
     private DemoData() {}
 
@@ -76,8 +77,9 @@ public final class DemoData {
         String eval = conversationsJsonl(split.eval());
         String prompts = String.join("\n", split.prompts()) + "\n";
         String readme = DemoReadme.readme(seed, world, docs.size(), split.sft().size(), split.eval().size(),
-                split.prompts().size());
-        return new DemoFiles(pretrain.toString(), sft, eval, prompts, readme, DemoReadme.license());
+                split.prompts().size(), DemoPreferences.PAIRS);
+        String dpo = DemoPreferences.jsonl(world, new Random(seed + 3), DemoPreferences.PAIRS);
+        return new DemoFiles(pretrain.toString(), sft, eval, prompts, readme, DemoReadme.license(), dpo);
     }
 
     private static String conversationsJsonl(List<DemoConversations.Conversation> conversations) {
@@ -125,6 +127,7 @@ public final class DemoData {
         TokenizerFiles.writeAtomically(outDir.resolve(SFT), files.sftJsonl());
         TokenizerFiles.writeAtomically(outDir.resolve(SFT_EVAL), files.sftEvalJsonl());
         TokenizerFiles.writeAtomically(outDir.resolve(PROMPTS), files.promptsTxt());
+        TokenizerFiles.writeAtomically(outDir.resolve(DPO), files.dpoJsonl());
         TokenizerFiles.writeAtomically(outDir.resolve(README), files.readme());
         TokenizerFiles.writeAtomically(outDir.resolve(LICENSE), files.license());
         if (withTokenizer) {

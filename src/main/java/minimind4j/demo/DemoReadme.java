@@ -4,7 +4,7 @@ package minimind4j.demo;
 final class DemoReadme {
     private DemoReadme() {}
 
-    static String readme(long seed, DemoWorld world, int pretrainLines, int sftLines, int evalLines, int prompts) {
+    static String readme(long seed, DemoWorld world, int pretrainLines, int sftLines, int evalLines, int prompts, int pairs) {
         return """
                 # minimind4j demo data
 
@@ -19,6 +19,7 @@ final class DemoReadme {
                 | `sft.jsonl` | MiniMind SFT: `{"conversations": [{"role": ..., "content": ...}, ...]}` | %d conversations: questions about the same world and small sums, some multi-turn, some with a system message, a few stories and greetings |
                 | `sft_eval.jsonl` | same as `sft.jsonl` | %d held-out single questions with their correct answers |
                 | `prompts.txt` | one question per line | %d held-out questions for showing a pretrained model's continuation next to the SFT model's answer |
+                | `dpo.jsonl` | MiniMind DPO: `{"chosen": [...], "rejected": [...]}` | %d preference pairs for `minimind dpo`: an English question about a town or an animal, the true sentence as the chosen reply and the same sentence with another town's or animal's value as the rejected one (some of these facts are held out from SFT, not from DPO) |
                 | `tokenizer/` | `tokenizer.json` + `tokenizer_config.json` (HF format) | byte-level BPE, vocab 2048, trained with minimind4j's `BpeTrainer` on the texts of `pretrain.jsonl` and `sft.jsonl`; `<\\|endoftext\\|>`=0, `<\\|im_start\\|>`=1, `<\\|im_end\\|>`=2 |
 
                 ## The world
@@ -54,7 +55,7 @@ final class DemoReadme {
 
                 The same seed always gives byte-identical files (the tokenizer included). `--no_tokenizer` skips the
                 tokenizer; to retrain only the tokenizer on other text use `minimind tokenizer train`.
-                """.formatted(seed, pretrainLines, sftLines, evalLines, prompts, DemoWorld.knownEn(world.towns().get(0)), seed, seed);
+                """.formatted(seed, pretrainLines, sftLines, evalLines, prompts, pairs, DemoWorld.knownEn(world.towns().get(0)), seed, seed);
     }
 
     static String license() {

@@ -30,6 +30,11 @@ public final class Metrics implements AutoCloseable {
     private final Writer out;
     private final List<double[]> points = new ArrayList<>();
     private final List<double[]> evalPoints = new ArrayList<>();
+    /** Extra columns drawn on the plot too (DPO's reward accuracy and margin, on the loss's axis), and their points. */
+    static final List<String> PLOTTED = List.of("rewards/accuracies", "rewards/margins");
+    private final java.util.Map<String, List<double[]>> extraPoints = new java.util.LinkedHashMap<>();
+    /** Columns after {@link #HEADER}'s that a stage adds (DPO's rewards); values given to {@link #log} in this order. */
+    private final List<String> extraColumns;
 
     public Metrics(Path csv, boolean append) {
         this(csv, append, Long.MAX_VALUE);
@@ -37,10 +42,18 @@ public final class Metrics implements AutoCloseable {
 
     /** {@code resumedStep}: the global step a resumed run continues after; rows beyond it are dropped. */
     public Metrics(Path csv, boolean append, long resumedStep) {
+        this(csv, append, resumedStep, List.of());
+    }
+
+    public Metrics(Path csv, boolean append, long resumedStep, List<String> extraColumns) {
         this.csv = csv;
+        this.extraColumns = List.copyOf(extraColumns);
+        for (String c : this.extraColumns) if (PLOTTED.contains(c)) extraPoints.put(c, new ArrayList<>());
         try {
             Files.createDirectories(csv.toAbsolutePath().getParent());
-            StringBuilder kept = new StringBuilder(HEADER).append('\n');
+            StringBuilder kept = new StringBuilder(HEADER);
+            for (String c : this.extraColumns) kept.append(',').append(c);
+            kept.append('\n');
             if (append && Files.exists(csv)) keepUpTo(csv, resumedStep, kept);
             // the rewrite is atomic: a kill here leaves the old log, never a truncated one
             AtomicFiles.write(csv, kept.toString().getBytes(StandardCharsets.UTF_8));
@@ -60,6 +73,10 @@ public final class Metrics implements AutoCloseable {
                 double eval = f[10].isEmpty() ? Double.NaN : Double.parseDouble(f[10]);
                 if (!Double.isNaN(loss)) points.add(new double[]{Double.parseDouble(f[2]), loss});
                 if (!Double.isNaN(eval)) evalPoints.add(new double[]{Double.parseDouble(f[2]), eval});
+                for (int i = 0; i < extraColumns.size() && 11 + i < f.length; i++) {
+                    List<double[]> pts = extraPoints.get(extraColumns.get(i));
+                    if (pts != null && !f[11 + i].isEmpty()) pts.add(new double[]{Double.parseDouble(f[2]), Double.parseDouble(f[11 + i])});
+                }
                 kept.append(line).append('\n');
             } catch (NumberFormatException ignored) {
                 // a torn last line from a killed run: dropped
@@ -69,18 +86,33 @@ public final class Metrics implements AutoCloseable {
 
     public void log(int epoch, int step, long globalStep, double loss, double logitsLoss, double aux, double lr,
                     double tokPerS, double supPerS, double elapsed, Double evalLoss) {
+        log(epoch, step, globalStep, loss, logitsLoss, aux, lr, tokPerS, supPerS, elapsed, evalLoss, new double[0]);
+    }
+
+    /** A row with the extra columns' values ({@code extra.length} = the extra columns' count; NaN = empty). */
+    public void log(int epoch, int step, long globalStep, double loss, double logitsLoss, double aux, double lr,
+                    double tokPerS, double supPerS, double elapsed, Double evalLoss, double[] extra) {
+        StringBuilder tail = new StringBuilder();
+        for (int i = 0; i < extraColumns.size(); i++) {
+            double v = i < extra.length ? extra[i] : Double.NaN;
+            tail.append(',').append(Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.6f", v));
+        }
         try {
-            out.write(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%s,%.10g,%.1f,%.1f,%.1f,%s%n", epoch, step, globalStep,
+            out.write(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%s,%.10g,%.1f,%.1f,%.1f,%s%s%n", epoch, step, globalStep,
                     Double.isNaN(loss) ? "" : String.format(Locale.ROOT, "%.6f", loss),
                     Double.isNaN(logitsLoss) ? "" : String.format(Locale.ROOT, "%.6f", logitsLoss),
                     Double.isNaN(aux) ? "" : String.format(Locale.ROOT, "%.6f", aux),
-                    lr, tokPerS, supPerS, elapsed, evalLoss == null ? "" : String.format(Locale.ROOT, "%.6f", evalLoss)));
+                    lr, tokPerS, supPerS, elapsed, evalLoss == null ? "" : String.format(Locale.ROOT, "%.6f", evalLoss), tail));
             out.flush();
         } catch (IOException e) {
             throw AtomicFiles.failure(csv, "the metrics log", e);
         }
         if (!Double.isNaN(loss)) points.add(new double[]{globalStep, loss});
         if (evalLoss != null) evalPoints.add(new double[]{globalStep, evalLoss});
+        for (int i = 0; i < extraColumns.size() && i < extra.length; i++) {
+            List<double[]> pts = extraPoints.get(extraColumns.get(i));
+            if (pts != null && !Double.isNaN(extra[i])) pts.add(new double[]{globalStep, extra[i]});
+        }
     }
 
     /** Draws the training (blue) and eval (orange) loss against the global step. */
@@ -95,6 +127,7 @@ public final class Metrics implements AutoCloseable {
         double minX = Double.MAX_VALUE, maxX = -Double.MAX_VALUE, minY = Double.MAX_VALUE, maxY = -Double.MAX_VALUE;
         List<double[]> all = new ArrayList<>(points);
         all.addAll(evalPoints);
+        extraPoints.values().forEach(all::addAll);
         for (double[] p : all) {
             minX = Math.min(minX, p[0]);
             maxX = Math.max(maxX, p[0]);
@@ -125,6 +158,15 @@ public final class Metrics implements AutoCloseable {
         g.setStroke(new BasicStroke(1.5f));
         drawSeries(g, points, new Color(31, 119, 180), minX, maxX, minY, maxY, left, right, top, bottom, w, h);
         drawSeries(g, evalPoints, new Color(255, 127, 14), minX, maxX, minY, maxY, left, right, top, bottom, w, h);
+        Color[] extraColors = {new Color(44, 160, 44), new Color(148, 103, 189)};
+        int k = 0;
+        for (var e : extraPoints.entrySet()) {
+            Color c = extraColors[k % extraColors.length];
+            g.setColor(c);
+            g.drawString(e.getKey(), left + 10 + 160 * k, h - 22);
+            drawSeries(g, e.getValue(), c, minX, maxX, minY, maxY, left, right, top, bottom, w, h);
+            k++;
+        }
         g.dispose();
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         try {

@@ -25,9 +25,14 @@ public final class TrainStep {
      * @param fullLogits MiniMind's computation (logits on every position) instead of only the supervised ones
      */
     public static Forward forward(MiniMindLM model, Precision precision, Tensor ids, Tensor labels, boolean fullLogits) {
+        return forward(model, precision, ids, labels, fullLogits ? MiniMindLM::lossFullLogits : StepLoss.LANGUAGE_MODEL);
+    }
+
+    /** The forward of the stage's loss ({@link StepLoss}: the language model's, or DPO's against its reference). */
+    public static Forward forward(MiniMindLM model, Precision precision, Tensor ids, Tensor labels, StepLoss loss) {
         MiniMindLM.Loss l;
         try (Precision.Region autocast = precision.autocastRegion()) {
-            l = fullLogits ? model.lossFullLogits(ids, labels) : model.loss(ids, labels);
+            l = loss.loss(model, ids, labels);
         }
         return read(l);
     }

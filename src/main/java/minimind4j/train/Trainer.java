@@ -66,6 +66,15 @@ public final class Trainer {
         this.dist = dist;
     }
 
+    /** The per-batch loss (DPO's instead of the language-model loss); see {@link StepLoss}. */
+    private StepLoss stepLoss = StepLoss.LANGUAGE_MODEL;
+
+    /** Trains on {@code l} instead of the language-model loss. */
+    public Trainer withLoss(StepLoss l) {
+        this.stepLoss = l;
+        return this;
+    }
+
     /** Trains {@code a}'s tensors on a frozen model and saves its weights instead of the model's. */
     public Trainer adapt(Adaptation a) {
         this.adaptation = a;
@@ -78,6 +87,8 @@ public final class Trainer {
         String w = o.fromWeight();
         return w.endsWith(".pth") || w.endsWith(".safetensors") || w.contains("/") ? Path.of(w) : weightPath(w);
     }
+
+    public ModelConfig config() { return config; }
 
     /** Asks the loop to save a resume checkpoint and return after the current step (Ctrl-C does this). */
     public void requestStop() { stopRequested = true; }
@@ -141,6 +152,7 @@ public final class Trainer {
 
     /** The training set, or (forEval) a held-out set rendered without random augmentation so evals compare. */
     private TokenDataset openDataset(MiniMindTokenizer tok, java.util.List<Path> paths, boolean forEval) {
+        if (o.stage().equals("dpo")) return minimind4j.data.DpoDataset.open(paths, o.strictData(), tok, o.sftOptions(false), this::log);
         if (o.stage().equals("sft")) return SftDataset.open(paths, o.strictData(), tok, o.sftOptions(forEval), this::log);
         JsonlIndex index = PretrainDataset.index(paths, o.strictData());
         if (index.skipSummary() != null) log(index.skipSummary());
@@ -178,6 +190,7 @@ public final class Trainer {
         }
         model.to(precision);
         dist.broadcastParameters(model);
+        stepLoss.start(model, precision, resumed != null);
         log(String.format(Locale.ROOT, "model: %.3fM parameters, hidden %d, layers %d, heads %d/%d, vocab %d%s; data: %d samples from %s; %s",
                 model.parameterCount() / 1e6, config.hiddenSize(), config.numHiddenLayers(), config.numAttentionHeads(),
                 config.numKeyValueHeads(), config.vocabSize(), config.useMoe() ? ", MoE" : "", data.size(), o.dataPath(), precision.describe()));
@@ -201,7 +214,7 @@ public final class Trainer {
         long itersPerEpoch = first.iters();
         // a resumed run drops the rows a killed run logged after its last checkpoint, so each step appears once
         Metrics metrics = dist.isMain() ? new Metrics(o.saveDir().resolve(o.saveWeight() + "_" + config.hiddenSize() + config.weightSuffix() + "_metrics.csv"),
-                resumed != null, startEpoch * itersPerEpoch + startStep) : null;
+                resumed != null, startEpoch * itersPerEpoch + startStep, stepLoss.metricNames()) : null;
 
         StopSignals signals = new StopSignals(() -> {
             requestStop();
@@ -242,7 +255,7 @@ public final class Trainer {
                         try (PointerScope scope = Torch.scope()) {
                             Tensor ids = precision.longs(batch.ids(), batch.rows(), batch.cols());
                             Tensor labels = precision.longs(batch.labels(), batch.rows(), batch.cols());
-                            TrainStep.Forward f = TrainStep.forward(model, precision, ids, labels, false);
+                            TrainStep.Forward f = TrainStep.forward(model, precision, ids, labels, stepLoss);
                             var poison = poisonLossAt;
                             if (poison != null && poison.test((long) epoch * iters + step)) {
                                 MiniMindLM.Loss l = f.loss();
@@ -286,15 +299,17 @@ public final class Trainer {
                         }
                         if (step % o.logInterval() == 0 || last || evalLoss != null) {
                             GlobalStep g = GlobalStep.of(dist, batches.logWeight(batch), loss, logitsLoss, aux, windowTokens, windowSupervised);
+                            double[] extra = stepLoss.globalMetrics(dist);
                             if (Double.isFinite(g.loss())) lastLoss = g.loss();
                             log(String.format(Locale.ROOT,
-                                    "Epoch:[%d/%d](%d/%d), loss: %.4f, logits_loss: %.4f, aux_loss: %.4f, lr: %.8f, %.0f tok/s, %.0f supervised tok/s, elapsed %s, ETA %s%s%s",
+                                    "Epoch:[%d/%d](%d/%d), loss: %.4f, " + stepLoss.lossName() + ": %.4f, aux_loss: %.4f, lr: %.8f, %.0f tok/s, %.0f supervised tok/s, elapsed %s, ETA %s%s%s",
                                     epoch + 1, o.epochs(), step, iters, g.loss(), g.logitsLoss(), g.auxLoss(), lr, g.tokens() / windowSec,
                                     g.supervised() / windowSec, Progress.duration(elapsedRun), Progress.duration(eta),
                                     evalLoss == null ? "" : String.format(Locale.ROOT, ", eval_loss: %.4f", evalLoss),
-                                    scaler.enabled() ? String.format(Locale.ROOT, ", loss_scale: %.0f, overflow_skips: %d", scaler.scale(), overflowSkips) : ""));
+                                    scaler.enabled() ? String.format(Locale.ROOT, ", loss_scale: %.0f, overflow_skips: %d", scaler.scale(), overflowSkips) : "")
+                                    + stepLoss.describeMetrics(extra));
                             if (metrics != null) metrics.log(epoch + 1, step, (long) epoch * iters + step, g.loss(), g.logitsLoss(), g.auxLoss(), lr,
-                                    g.tokens() / windowSec, g.supervised() / windowSec, elapsedRun, evalLoss);
+                                    g.tokens() / windowSec, g.supervised() / windowSec, elapsedRun, evalLoss, extra);
                             windowTokens = windowSupervised = 0;
                             windowStart = System.nanoTime();
                         }
@@ -332,6 +347,7 @@ public final class Trainer {
                 failure.addSuppressed(e);
             } finally {
                 if (eval != null) eval.close();
+                stepLoss.close();
             }
         }
         double seconds = (System.nanoTime() - runStart) / 1e9;

@@ -181,6 +181,7 @@ class DemoDataTest {
         assertEquals(files.sftJsonl(), Files.readString(demo.resolve(DemoData.SFT)));
         assertEquals(files.sftEvalJsonl(), Files.readString(demo.resolve(DemoData.SFT_EVAL)));
         assertEquals(files.promptsTxt(), Files.readString(demo.resolve(DemoData.PROMPTS)));
+        assertEquals(files.dpoJsonl(), Files.readString(demo.resolve(DemoData.DPO)));
         assertEquals(files.readme(), Files.readString(demo.resolve(DemoData.README)));
         assertEquals(files.license(), Files.readString(demo.resolve(DemoData.LICENSE)));
 

@@ -77,8 +77,8 @@ public enum DataFormat {
     static void refuseNotSft(Map<String, Object> r) throws NotSftData {
         for (String k : List.of("chosen", "rejected", "chosen_messages", "rejected_messages", "chosen_response", "rejected_response")) {
             if (r.containsKey(k))
-                throw new NotSftData("preference (DPO)", "records with \"" + k + "\" are pairs of replies to rank; train them with a"
-                        + " preference trainer (MiniMind's train_dpo.py), or keep only the chosen reply as the assistant turn for SFT");
+                throw new NotSftData("preference (DPO)", "records with \"" + k + "\" are pairs of replies to rank; train them with"
+                        + " `minimind dpo` (MiniMind's train_dpo.py), or keep only the chosen reply as the assistant turn for SFT");
         }
         if (r.get("label") instanceof Boolean || r.get("kto_tag") instanceof Boolean)
             throw new NotSftData("KTO", "records with a true/false \"label\" rate their reply; train them with a KTO trainer,"

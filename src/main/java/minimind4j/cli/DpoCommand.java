@@ -1,0 +1,114 @@
+package minimind4j.cli;
+
+import minimind4j.UserError;
+import minimind4j.lora.LoraConfig;
+import minimind4j.lora.LoraTargets;
+import minimind4j.lora.LoraTraining;
+import minimind4j.train.DpoLoss;
+import minimind4j.train.TrainOptions;
+import minimind4j.train.Trainer;
+import minimind4j.checkpoint.Weights;
+import minimind4j.generate.Generator;
+import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelConfig;
+import minimind4j.tokenizer.MiniMindTokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+@Command(name = "dpo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Direct Preference Optimization, as MiniMind's trainer/train_dpo.py: trains on pairs of replies (chosen, rejected)",
+                "against a frozen reference copy of the starting model. Starts from {save_dir}/{from_weight}_{hidden}.pth (default",
+                "out/full_sft_512.pth) and saves {save_dir}/dpo_{hidden}.pth. Data: MiniMind's {\"chosen\": [messages], \"rejected\": [messages]},",
+                "TRL's prompt/chosen/rejected (standard or conversational), LLaMA-Factory's ShareGPT / Alpaca / v1 preference records.",
+                "Defaults follow the model family's MiniMind version (read from the weights): minimind2 (default) = train_dpo.py at 83e52f6a (beta 0.1, per-sequence",
+                "log-probability averaged over the reply, empty_think_ratio 0.05); minimind3 = the current one (beta 0.15, summed, 0.2).",
+                "Both: 1 epoch, batch 4, lr 4e-8, max_seq_len 1024, dataset/dpo.jsonl, log and save every 100 steps.",
+                "With no --data_path and no dataset/dpo.jsonl, runs the bundled demo on the demo SFT model (run `minimind sft` first)."})
+public final class DpoCommand extends TrainCommand {
+    @Option(names = "--beta", description = "DPO's beta: the strength of the pull towards the reference (default: 0.1 for minimind2, 0.15 for minimind3)")
+    Double beta;
+    @Option(names = {"--dpo_reduction", "--dpo-reduction"}, defaultValue = "auto",
+            description = "Per-sequence log-probability: mean over the reply tokens (MiniMind2), sum (minimind-3), or auto = by the model's family (default: auto)")
+    String reduction;
+    @Option(names = {"--lora_rank", "--lora-rank"}, description = "Train LoRA adapters of this rank on the frozen model instead of every weight; "
+            + "the reference is then the frozen model itself (no copy). Saves the adapter as {save_dir}/{save_weight}_{hidden}.pth (default save_weight: lora_dpo)")
+    Integer loraRank;
+    @Option(names = {"--lora_alpha", "--lora-alpha"}, description = "LoRA: the update is scaled by alpha / r (default: r)")
+    Double loraAlpha;
+    @Option(names = {"--lora_dropout", "--lora-dropout"}, defaultValue = "0", description = "LoRA: dropout on the adapters' input (default: 0)")
+    double loraDropout;
+    @Option(names = {"--lora_target", "--lora-target"}, defaultValue = LoraTargets.SQUARE,
+            description = "LoRA: square (MiniMind's q_proj and o_proj), all-linear, or a comma list of projections (default: square)")
+    String loraTarget;
+
+    @Override
+    StageDefaults defaults(String family) {
+        return new StageDefaults("dpo", loraRank != null ? "lora_dpo" : "dpo", 1, 4, 4e-8, 1, 1024, "dataset/dpo.jsonl", "full_sft", family.equals("minimind3") ? 0.2 : 0.05);
+    }
+
+    @Override
+    Demo.Profile demoProfile() { return Demo.dpo(); }
+
+    @Override
+    TrainOptions options(StageDefaults s, Demo.Profile demo) {
+        if (demo != null && f.fromWeight == null) {
+            Path sft = TrainFlags.or(f.saveDir, demo.saveDir()).resolve("full_sft_" + demo.model().hiddenSize() + ".pth");
+            if (!Files.exists(sft))
+                throw new UserError(sft + ": the demo's DPO starts from the demo's SFT model; run `" + Demo.command() + " sft` first (a few minutes), then `" + Demo.command() + " dpo`");
+        }
+        if (f.evalData != null) throw new UserError("--eval_data: dpo has no held-out evaluation (it reports reward accuracy on the training pairs)");
+        if (f.lossAverage != null && !f.lossAverage.equals("batches"))
+            throw new UserError("--loss_average " + f.lossAverage + ": dpo averages its loss over pairs (batches only)");
+        if (f.dataFormat != null && !f.dataFormat.equals("auto"))
+            throw new UserError("--data_format " + f.dataFormat + ": dpo reads each record's preference shape from its keys (MiniMind's, TRL's, LLaMA-Factory's); leave it out");
+        if (f.saveInterval == null) f.saveInterval = 100;
+        return super.options(s, demo);
+    }
+
+    /** After the demo: the SFT model's and the DPO model's greedy answers to the held-out questions. */
+    @Override
+    void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainOptions o, Trainer t) {
+        if (loraRank != null) return;
+        List<String> questions;
+        try {
+            questions = Files.readAllLines(demo.prompts()).stream().map(String::strip).filter(q -> !q.isEmpty()).toList();
+        } catch (IOException e) {
+            return;
+        }
+        try (MiniMindTokenizer tok = MiniMindTokenizer.load(demo.tokenizer());
+             MiniMindLM before = Weights.load(t.fromWeightPath(), config, true, null);
+             MiniMindLM after = Weights.load(t.weightPath(o.saveWeight()), config, true, null)) {
+            Generator g0 = new Generator(before), g1 = new Generator(after);
+            out.println();
+            out.println("Questions (greedy): the SFT model, then the DPO model (rewards/accuracies above: share of pairs whose true reply it now prefers more than the reference does).");
+            for (String q : questions) {
+                int[] chat = Demo.chatPrompt(tok, q);
+                out.println("Q: " + q);
+                out.println("  sft: " + Demo.greedyLine(g0, tok, chat, 64));
+                out.println("  dpo: " + Demo.greedyLine(g1, tok, chat, 64));
+            }
+            out.println();
+            out.println("Chat with it: " + Demo.command() + " chat --save_dir " + o.saveDir() + " --weight " + o.saveWeight() + " --hidden_size " + config.hiddenSize() + " --tokenizer_path " + demo.tokenizer());
+        }
+    }
+
+    @Override
+    Trainer prepare(Trainer t, TrainOptions o) {
+        String family = t.config().family();  // read from the starting weights
+        double b = beta != null ? beta : family.equals("minimind3") ? 0.15 : 0.1;
+        boolean lora = loraRank != null;
+        if (lora) {
+            if (o.fromWeight().equals("none")) throw new UserError("--from_weight none: LoRA adapts a trained model; pass --from_weight NAME or a file path");
+            t.adapt(new LoraTraining(new LoraConfig(loraRank, loraAlpha != null ? loraAlpha : loraRank, loraDropout, LoraTargets.parse(loraTarget)),
+                    o.seed(), null, t.fromWeightPath().toString()));
+        }
+        return t.withLoss(new DpoLoss(b, DpoLoss.Reduction.fromFlag(reduction, t.config().family()),
+                o.fromWeight().equals("none") ? null : t.fromWeightPath(), lora));
+    }
+}
