@@ -92,6 +92,26 @@ class DpoCommandTest {
         assertEquals(0, chat.code(), chat.out() + chat.err());
     }
 
+    /** In bf16 autocast (policy and reference forward under it): a stopped and resumed run ends byte-identical too. */
+    @Test
+    void inBf16AResumedRunEndsExactlyWhereAnUninterruptedOneDoes() throws Exception {
+        Path whole = dir.resolve("bf16-whole"), parts = dir.resolve("bf16-parts");
+        CliRun r = CliRun.of(bf16(dpo(whole)));
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("cpu, bf16 autocast"), r.out());
+        assertEquals(0, CliRun.of(bf16(dpo(parts, "--max_steps", "4"))).code());
+        CliRun resumed = CliRun.of(bf16(dpo(parts, "--from_resume", "1")));
+        assertEquals(0, resumed.code(), resumed.out() + resumed.err());
+        assertArrayEquals(Files.readAllBytes(whole.resolve("dpo_64.pth")), Files.readAllBytes(parts.resolve("dpo_64.pth")),
+                "the resumed bf16 run's weights equal the uninterrupted run's");
+    }
+
+    static String[] bf16(String[] a) {
+        String[] out = a.clone();
+        for (int i = 0; i + 1 < out.length; i++) if (out[i].equals("--dtype")) out[i + 1] = "bfloat16";
+        return out;
+    }
+
     /**
      * LoRA as the trained part: the reference is the frozen model itself (adapters detached), so step 1's loss is
      * exactly ln 2 (B = 0: policy = reference) and later steps move away from it; only the adapter is saved, and a
