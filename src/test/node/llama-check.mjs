@@ -1,0 +1,49 @@
+// Loads GGUF files in real llama.cpp (node-llama-cpp's prebuilt CPU binary, no network) and answers a job given as a
+// JSON file: for each model, its metadata, the token ids of texts (special tokens parsed), greedy continuations of
+// prompts (as token ids), and next-token probabilities along token sequences. Prints one JSON object.
+import {readFileSync} from "node:fs";
+import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+
+const job = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const llama = await getLlama({gpu: false, build: "never", usePrebuiltBinaries: true, skipDownload: true,
+    progressLogs: false, logLevel: LlamaLogLevel.error});
+const results = [];
+for (const m of job.models) {
+    const model = await llama.loadModel({modelPath: m.path, gpuLayers: 0});
+    const out = {path: m.path, metadata: {}, tokens: [], detokenized: [], greedy: [], probabilities: []};
+    const meta = model.fileInfo.metadata;
+    out.metadata = {architecture: meta.general?.architecture, pre: meta.tokenizer?.ggml?.pre,
+        chatTemplate: meta.tokenizer?.chat_template ?? null, eos: model.tokens.eos, bos: model.tokens.bos};
+    for (const text of job.texts ?? []) {
+        const ids = Array.from(model.tokenize(text, true));
+        out.tokens.push(ids);
+        out.detokenized.push(model.detokenize(ids, true));
+    }
+    const context = await model.createContext({contextSize: job.contextSize ?? 512, batchSize: job.contextSize ?? 512, threads: 1, sequences: 1});
+    for (const prompt of job.greedy ?? []) {
+        const seq = context.getSequence();
+        const reply = [];
+        for await (const t of seq.evaluate(prompt, {temperature: 0})) {
+            if (model.isEogToken(t) || reply.length >= job.maxNewTokens) break;
+            reply.push(t);
+        }
+        out.greedy.push(reply);
+        seq.dispose();
+    }
+    for (const sequence of job.probabilities ?? []) {
+        const seq = context.getSequence();
+        const input = sequence.map(t => [t, {generateNext: {probabilities: true, options: {temperature: 1, topK: 0, topP: 1, minP: 0}}}]);
+        const res = await seq.controlledEvaluate(input);
+        out.probabilities.push(res.map(r => {
+            const p = new Array(model.fileInfo.metadata[meta.general.architecture].vocab_size ?? 0).fill(0);
+            for (const [tok, prob] of r.next.probabilities) p[tok] = prob;
+            return p;
+        }));
+        seq.dispose();
+    }
+    await context.dispose();
+    await model.dispose();
+    results.push(out);
+}
+process.stdout.write(JSON.stringify({models: results}));
+await llama.dispose();
