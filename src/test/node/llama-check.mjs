@@ -19,7 +19,10 @@ for (const m of job.models) {
         out.tokens.push(ids);
         out.detokenized.push(model.detokenize(ids, true));
     }
-    const context = await model.createContext({contextSize: job.contextSize ?? 512, batchSize: job.contextSize ?? 512, threads: 1, sequences: 1});
+    // a float32 KV cache and no flash attention (llama.cpp's defaults here: a float16 cache, flash attention on the CPU,
+    // which rounds through float16): an f32 export is then computed in float32 end to end
+    const context = await model.createContext({contextSize: job.contextSize ?? 512, batchSize: job.contextSize ?? 512, threads: 1, sequences: 1,
+        flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32"});
     for (const prompt of job.greedy ?? []) {
         const seq = context.getSequence();
         const reply = [];
