@@ -43,7 +43,8 @@ class GgufLlamaCppTest {
             "你好，世界！今天天气怎么样？", "Hello, world! It's a test; they'll SEE what's DONE.",
             "Numbers: 3.14159, 1234567890, 2024-12-06, 42nd, x=10000 ", "emoji 😀👍🏽 ❤️ 🇨🇳 and 中文 mixed",
             "  leading spaces,\ttabs\t\tand\n\n\nnewlines   trailing   ", "<|im_start|>user\n你好<|im_end|>\n<|im_start|>assistant\n",
-            "code: def f(x):\n    return x**2  # square\n", "<|endoftext|>text<|im_end|><|im_start|>", "a...b!!!?? (parens) [brackets] {braces}");
+            "code: def f(x):\n    return x**2  # square\n", "<|endoftext|>text<|im_end|><|im_start|>", "a...b!!!?? (parens) [brackets] {braces}",
+            "<think>\n嗯\n</think>\n\n<tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": 1}}\n</tool_call>");
 
     static Path checkout() {
         return TestPaths.resources().getParent().getParent().getParent();
@@ -207,6 +208,110 @@ class GgufLlamaCppTest {
                         types.get(m), diff, agree, q.length, same, prompts.size());
                 double bound = types.get(m).equals("float16") ? 0.01 : 0.05;
                 assertTrue(diff < bound, types.get(m) + ": probabilities differ by " + diff);
+            }
+        }
+    }
+
+    /**
+     * A tiny random model whose logits are far apart (embedding, router and q/k norms scaled up), so greedy decoding has clear
+     * winners; saved as a float32 .pth.
+     */
+    private Path sharpModel(ModelConfig c, String name) {
+        Path p = dir.resolve(name);
+        try (MiniMindLM m = MiniMindLM.init(c, 7)) {
+            LinkedHashMap<String, HostTensor> sd = Weights.hostStateDict(m, DType.F32);
+            for (Map.Entry<String, HostTensor> e : sd.entrySet()) {
+                String k = e.getKey();
+                // q/k norms scaled too: attention that is far from uniform, so a wrong q/k layout shows
+                float scale = k.endsWith("_norm.weight") && k.contains("self_attn") ? 3 : 10;
+                if (k.equals(MiniMindLM.EMBED) || k.equals(MiniMindLM.LM_HEAD) || k.endsWith("mlp.gate.weight") || scale == 3) {
+                    float[] v = e.getValue().toFloatArray();
+                    for (int i = 0; i < v.length; i++) v[i] *= scale;
+                    e.setValue(HostTensor.ofFloats(e.getValue().shape(), v));
+                }
+            }
+            Weights.write(p, sd);
+        }
+        return p;
+    }
+
+    /** minimind-3 (q/k norm) as llama.cpp's qwen3, and its MoE as qwen3moe: tokens, probabilities and greedy replies. */
+    @Test
+    void minimind3DenseAndMoeInLlamaCpp() throws Exception {
+        Path tokDir = TestPaths.minimind3();
+        List<Path> weights = List.of(sharpModel(ModelConfig.minimind3(64, 2), "m3_64.pth"),
+                sharpModel(ModelConfig.minimind3(64, 2, true), "m3moe_64_moe.pth"));
+        List<String> arch = List.of("qwen3", "qwen3moe");
+        List<Path> ggufs = new ArrayList<>();
+        for (Path w : weights) {
+            ggufs.add(export(w, tokDir, "float32", dir.resolve(w.getFileName() + "-f32")));
+            ggufs.add(export(w, tokDir, "q8_0", dir.resolve(w.getFileName() + "-q8")));
+        }
+        String prompt = "你好，请介绍一下你自己。";
+        int maxNew = 24;
+        try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokDir)) {
+            int[] promptIds = tok.encode(tok.applyChatTemplate(List.of(user(prompt)), null, true, Map.of()));
+            ObjectNode job = job(ggufs);
+            job.putArray("greedy").addPOJO(ids(promptIds));
+            job.put("maxNewTokens", maxNew);
+            int[] forced = tok.encode(tok.applyChatTemplate(List.of(user(prompt)), null, true, Map.of()) + "我是一个小模型，很高兴认识你！");
+            job.putArray("probabilities").addPOJO(ids(forced));
+            JsonNode res = TestNode.run("llama-check.mjs", job).get("models");
+            for (int w = 0; w < weights.size(); w++) {
+                JsonNode f32 = res.get(2 * w), q8 = res.get(2 * w + 1);
+                for (JsonNode r : List.of(f32, q8)) {
+                    assertEquals(arch.get(w), r.at("/metadata/architecture").asText());
+                    for (int i = 0; i < TEXTS.size(); i++)
+                        assertEquals(ids(tok.encode(TEXTS.get(i))), ids(r.get("tokens").get(i)), arch.get(w) + ": " + TEXTS.get(i));
+                }
+                String expected = chatReply(weights.get(w), tokDir, prompt, maxNew);
+                int[] llamaIds = ids(f32.get("greedy").get(0)).stream().mapToInt(Integer::intValue).toArray();
+                assertEquals(expected, tok.decode(llamaIds, true), arch.get(w) + " f32 greedy reply");
+                double diff = maxAbsDiff(probabilities(weights.get(w), forced), f32.get("probabilities").get(0));
+                double q8diff = maxAbsDiff(floats(f32.get("probabilities").get(0)), q8.get("probabilities").get(0));
+                System.out.printf(Locale.ROOT, "%s: llama.cpp f32 vs minimind4j max |p - p'| = %.3g; q8_0 vs f32 %.3g; greedy %d tokens, q8_0 equal: %s%n",
+                        arch.get(w), diff, q8diff, llamaIds.length, q8.get("greedy").get(0).equals(f32.get("greedy").get(0)));
+                assertTrue(diff < 1e-4, arch.get(w) + " f32 probabilities differ by " + diff);
+                assertTrue(q8diff < 0.05, arch.get(w) + " q8_0 probabilities differ by " + q8diff);
+            }
+        }
+    }
+
+    /**
+     * Which llama.cpp pre-tokenizer splits text as MiniMind's tokenizer.json (a ByteLevel pre-tokenizer with GPT-2's
+     * regex): the same model and vocabulary written with each candidate tokenizer.ggml.pre, tokenized by llama.cpp.
+     * "gpt-2" (what export writes) gives this project's ids on every text, for both MiniMind tokenizers; the others
+     * are measured to differ on some, so the choice is not arbitrary.
+     */
+    @Test
+    void preTokenizerTypeSplitsAsMiniMind() throws Exception {
+        List<String> candidates = List.of(minimind4j.export.GgufVocab.PRE, "qwen2", "llama-bpe", "default");
+        assertEquals("gpt-2", candidates.get(0));
+        for (Path tokDir : List.of(TestPaths.minimind2(), TestPaths.minimind3())) {
+            ModelConfig c = ModelConfig.minimind2(64, 1, false);
+            List<Path> ggufs = new ArrayList<>();
+            try (MiniMindLM m = MiniMindLM.init(c, 1); MiniMindTokenizer tok = MiniMindTokenizer.load(tokDir)) {
+                Map<String, HostTensor> sd = Weights.hostStateDict(m, DType.F32);
+                for (String pre : candidates) {
+                    minimind4j.gguf.GgufWriter g = new minimind4j.gguf.GgufWriter();
+                    minimind4j.export.GgufModel.write(g, c, sd, minimind4j.gguf.GgmlType.F32, "pre-" + pre);
+                    minimind4j.export.GgufVocab.write(g, tokDir.resolve("tokenizer.json"), c.vocabSize(), tok.bosId(), tok.eosId(), tok.padId(), null, pre);
+                    Path p = dir.resolve(tokDir.getFileName() + "-" + pre + ".gguf");
+                    try (var os = Files.newOutputStream(p)) {
+                        g.write(os);
+                    }
+                    ggufs.add(p);
+                }
+                JsonNode res = TestNode.run("llama-check.mjs", job(ggufs)).get("models");
+                for (int k = 0; k < candidates.size(); k++) {
+                    List<String> differ = new ArrayList<>();
+                    for (int i = 0; i < TEXTS.size(); i++)
+                        if (!ids(tok.encode(TEXTS.get(i))).equals(ids(res.get(k).get("tokens").get(i)))) differ.add(TEXTS.get(i));
+                    System.out.printf(Locale.ROOT, "%s, tokenizer.ggml.pre=%s: %d of %d texts tokenized differently%s%n", tokDir.getFileName(),
+                            candidates.get(k), differ.size(), TEXTS.size(), differ.isEmpty() ? "" : " (first: " + differ.get(0).replace("\n", "\\n") + ")");
+                    if (k == 0) assertEquals(List.of(), differ, "gpt-2 must split as tokenizer.json");
+                    else assertFalse(differ.isEmpty(), candidates.get(k) + " was expected to differ somewhere");
+                }
             }
         }
     }
