@@ -76,7 +76,7 @@ public final class Trainer {
     public Path fromWeightPath() {
         // a path (minimind sft --from_weight out/x.pth) or MiniMind's name {save_dir}/{name}_{hidden}.pth
         String w = o.fromWeight();
-        return w.endsWith(".pth") || w.endsWith(".safetensors") || w.contains("/") ? Path.of(w) : weightPath(w);
+        return w.endsWith(".pth") || w.endsWith(".safetensors") || w.endsWith(".bin") || w.endsWith(".json") || w.contains("/") ? Path.of(w) : weightPath(w);
     }
 
     /** Asks the loop to save a resume checkpoint and return after the current step (Ctrl-C does this). */
