@@ -65,6 +65,11 @@ record FromWeight(Path file, ModelConfig config) {
 
     /** {@code {save_dir}/{name}_{hidden}[_moe].pth}: with --hidden_size as given, else the one such file there. */
     static Path named(String name, Path saveDir, ModelFlags m) {
+        return named(name, saveDir, m, "--from_weight");
+    }
+
+    /** {@link #named(String, Path, ModelFlags)}, naming the command's own flag ({@code --weight}) in its message. */
+    static Path named(String name, Path saveDir, ModelFlags m, String flag) {
         if (m.hiddenSize != null) {
             ModelConfig c = m.resolve();
             return saveDir.resolve(name + "_" + c.hiddenSize() + c.weightSuffix() + ".pth");
@@ -83,7 +88,7 @@ record FromWeight(Path file, ModelConfig config) {
         ModelConfig c = m.resolve();
         Path byDefault = saveDir.resolve(name + "_" + c.hiddenSize() + c.weightSuffix() + ".pth");
         if (found.isEmpty() || found.contains(byDefault)) return byDefault;
-        throw new UserError("--from_weight " + name + ": " + found.size() + " files match in " + saveDir + " ("
+        throw new UserError(flag + " " + name + ": " + found.size() + " files match in " + saveDir + " ("
                 + String.join(", ", found.stream().map(f -> f.getFileName().toString()).toList()) + "); pass --hidden_size or the file's path");
     }
 }

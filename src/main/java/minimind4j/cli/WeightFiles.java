@@ -64,7 +64,7 @@ final class WeightFiles {
      */
     Path file() {
         if (FromWeight.looksLikeFile(weight)) return Files.isDirectory(Path.of(weight)) ? Weights.file(Path.of(weight)) : Path.of(weight);
-        return FromWeight.named(weight, saveDir, model);
+        return FromWeight.named(weight, saveDir, model, "--weight");
     }
 
     /**
