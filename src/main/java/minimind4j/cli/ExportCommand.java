@@ -36,8 +36,10 @@ import java.util.stream.Stream;
  * "mlp.experts.N", softmax top-k with renormalisation, no shared expert) under the same names in transformers 4.x.
  */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Writes a Hugging Face directory (model.safetensors, config.json, tokenizer) from a weight file:",
+        description = {"Writes a Hugging Face directory (model.safetensors, config.json, tokenizer, chat_template.jinja) from a weight file:",
                 "MiniMind2 models as LlamaForCausalLM, minimind-3 models as Qwen3ForCausalLM (MoE: Qwen3MoeForCausalLM), as MiniMind's convert_model.py.",
+                "--format gguf: one GGUF file for llama.cpp / Ollama instead (architecture llama, qwen3 or qwen3moe; float32, float16,",
+                "bfloat16 or q8_0; tokenizer and chat template inside) and an Ollama Modelfile beside it; no Python or llama.cpp build needed.",
                 "Laid out for transformers' AutoModelForCausalLM.from_pretrained(dir). Checked here by numpy reading model.safetensors",
                 "and a PyTorch Llama/Qwen3 module built from config.json alone giving the same logits (transformers itself is not",
                 "installed on this project's machines; scripts/torch_check/ runs it where it is)."})

@@ -34,7 +34,8 @@ final class GgufExport {
     static void write(Path weights, Map<String, HostTensor> sd, ModelConfig c, Path tokenizerDir, String dtype, Path outDir) {
         GgmlType type = type(dtype);
         String name = WeightFiles.modelId(weights);
-        if (name.equals("model")) name = weights.toAbsolutePath().getParent().getFileName().toString();
+        if (name.equals("model") || name.equals("pytorch_model") || name.endsWith(".index"))  // a Hugging Face directory: its name
+            name = weights.toAbsolutePath().getParent().getFileName().toString();
         String fileName = name + "-" + type.name().toLowerCase(Locale.ROOT) + ".gguf";
         GgufWriter g = new GgufWriter();
         String template;
