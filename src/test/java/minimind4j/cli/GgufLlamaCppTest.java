@@ -308,7 +308,7 @@ class GgufLlamaCppTest {
                     for (int i = 0; i < TEXTS.size(); i++)
                         if (!ids(tok.encode(TEXTS.get(i))).equals(ids(res.get(k).get("tokens").get(i)))) differ.add(TEXTS.get(i));
                     System.out.printf(Locale.ROOT, "%s, tokenizer.ggml.pre=%s: %d of %d texts tokenized differently%s%n", tokDir.getFileName(),
-                            candidates.get(k), differ.size(), TEXTS.size(), differ.isEmpty() ? "" : " (first: " + differ.get(0).replace("\n", "\\n") + ")");
+                            candidates.get(k), differ.size(), TEXTS.size(), differ.isEmpty() ? "" : ": " + String.join(" | ", differ).replace("\n", "\\n"));
                     if (k == 0) assertEquals(List.of(), differ, "gpt-2 must split as tokenizer.json");
                     else assertFalse(differ.isEmpty(), candidates.get(k) + " was expected to differ somewhere");
                 }
