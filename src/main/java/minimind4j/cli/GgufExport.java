@@ -11,7 +11,6 @@ import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
 
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -47,8 +46,9 @@ final class GgufExport {
             GgufVocab.write(g, tokenizerDir.resolve("tokenizer.json"), c.vocabSize(), tok.bosId(), tok.eosId(), tok.padId(), template, GgufVocab.PRE);
             String modelfile = OllamaModelfile.of("./" + fileName, tok);
             ExportCommand.intoDirectory(outDir, (tmp, at) -> {
-                try (OutputStream os = Files.newOutputStream(at.file(tmp.resolve(fileName)))) {
+                try (java.io.FileOutputStream os = new java.io.FileOutputStream(at.file(tmp.resolve(fileName)).toFile())) {
                     g.write(os);
+                    os.getFD().sync();  // on disk before the directory is renamed into place
                 }
                 Files.writeString(at.file(tmp.resolve("Modelfile")), modelfile);
             });
