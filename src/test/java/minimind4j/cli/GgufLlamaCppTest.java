@@ -94,16 +94,8 @@ class GgufLlamaCppTest {
 
     /** The reply {@code minimind chat --prompt p --temperature 0} prints. */
     private static String chatReply(Path weights, Path tokenizer, String prompt, int maxNew) {
-        ChatCommand command = new ChatCommand();  // chat writes to the process's stdout unless given a stream
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        command.out = new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8);
-        int code = new picocli.CommandLine(command).execute("--weight", weights.toString(), "--tokenizer_path", tokenizer.toString(),
-                "--prompt", prompt, "--temperature", "0", "--max_new_tokens", Integer.toString(maxNew), "--show_speed", "0");
-        assertEquals(0, code);
-        String out = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
-        int at = out.indexOf("🧠: ");
-        assertTrue(at >= 0 && out.endsWith("\n\n"), out);
-        return out.substring(at + "🧠: ".length(), out.length() - 2);
+        return ChatOutput.reply("--weight", weights.toString(), "--tokenizer_path", tokenizer.toString(), "--prompt", prompt,
+                "--temperature", "0", "--max_new_tokens", Integer.toString(maxNew), "--show_speed", "0");
     }
 
     /** softmax of this project's fp32 logits at every position of {@code ids}. */

@@ -86,13 +86,8 @@ class HfLayoutsTest {
     }
 
     private static String reply(Path weights, Path tokenizer) {
-        ChatCommand command = new ChatCommand();
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        command.out = new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8);
-        int code = new picocli.CommandLine(command).execute("--weight", weights.toString(), "--tokenizer_path", tokenizer.toString(),
+        return ChatOutput.of("--weight", weights.toString(), "--tokenizer_path", tokenizer.toString(),
                 "--prompt", "你好", "--temperature", "0", "--max_new_tokens", "8", "--show_speed", "0");
-        assertEquals(0, code);
-        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static void assertSameTensors(Map<String, HostTensor> expected, Map<String, HostTensor> actual) {

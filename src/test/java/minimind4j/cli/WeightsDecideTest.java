@@ -73,13 +73,9 @@ class WeightsDecideTest {
     @Test
     void chatFindsTheOneNamedFileWhateverItsHiddenSize() throws Exception {
         save(ModelConfig.minimind2(64, 1, false), "full_sft_64.pth");
-        ChatCommand command = new ChatCommand();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        command.out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        int code = new CommandLine(command).execute("--weight", "full_sft", "--save_dir", dir.toString(), "--tokenizer_path",
+        String out = ChatOutput.of("--weight", "full_sft", "--save_dir", dir.toString(), "--tokenizer_path",
                 TestPaths.minimind2().toString(), "--prompt", "你好", "--temperature", "0", "--max_new_tokens", "3", "--show_speed", "0");
-        assertEquals(0, code);
-        assertTrue(bytes.toString(StandardCharsets.UTF_8).startsWith("💬: 你好\n🧠: "));
+        assertTrue(out.startsWith("💬: 你好\n🧠: "), out);
         // two candidates: one line naming both, exit 2
         save(ModelConfig.minimind2(128, 1, false), "full_sft_128.pth");
         CliRun r = CliRun.of("eval", "--weight", "full_sft", "--save_dir", dir.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
