@@ -18,11 +18,7 @@ class GgufExportErrorsTest {
     Path dir;
 
     private Path save(ModelConfig c, String name) {
-        Path p = dir.resolve(name);
-        try (MiniMindLM m = MiniMindLM.init(c, 3)) {
-            Weights.saveHalf(p, m);
-        }
-        return p;
+        return SavedModels.saveHalf(dir, c, name);
     }
 
     private void refused(String expected, String... args) {

@@ -74,10 +74,7 @@ class HfLayoutsTest {
         assertEquals(0, b.code(), b.err());
         assertEquals(a.out().replace(TestPaths.minimind3().toString(), "T"), b.out().replace(plain.toString(), "T"));
         // export writes both: tokenizer_config.json as it was, and chat_template.jinja
-        Path pth = dir.resolve("full_sft_64.pth");
-        try (MiniMindLM m = MiniMindLM.init(ModelConfig.minimind3(64, 1), 2)) {
-            Weights.saveHalf(pth, m);
-        }
+        Path pth = SavedModels.saveHalf(dir, ModelConfig.minimind3(64, 1), "full_sft_64.pth");
         Path out = dir.resolve("hf");
         CliRun e = CliRun.of("export", "--weight", pth.toString(), "--tokenizer_path", TestPaths.minimind3().toString(), "--out_dir", out.toString());
         assertEquals(0, e.code(), e.err());
@@ -98,13 +95,8 @@ class HfLayoutsTest {
     @Test
     void shardedIndexAndPytorchModelBinAreWeightDirectories() throws Exception {
         ModelConfig c = ModelConfig.minimind2(64, 2, false);
-        LinkedHashMap<String, HostTensor> sd;
-        try (MiniMindLM m = MiniMindLM.init(c, 4)) {
-            sd = Weights.hostStateDict(m, DType.F16);
-        }
-        sd.remove(MiniMindLM.LM_HEAD);
         Path pth = dir.resolve("m_64.pth");
-        Weights.write(pth, sd);
+        LinkedHashMap<String, HostTensor> sd = SavedModels.written(pth, c, 4, DType.F16);
         String expected = reply(pth, TestPaths.minimind2());
 
         // sharded: two safetensors files and transformers' index
@@ -143,13 +135,8 @@ class HfLayoutsTest {
     @Test
     void transformers5FusedExpertsReadAsMiniMindsExperts() throws Exception {
         ModelConfig c = ModelConfig.minimind3(64, 2, true);
-        LinkedHashMap<String, HostTensor> sd;
-        try (MiniMindLM m = MiniMindLM.init(c, 5)) {
-            sd = Weights.hostStateDict(m, DType.F32);
-        }
-        sd.remove(MiniMindLM.LM_HEAD);
         Path pth = dir.resolve("m3_64_moe.pth");
-        Weights.write(pth, sd);
+        LinkedHashMap<String, HostTensor> sd = SavedModels.written(pth, c, 5, DType.F32);
         LinkedHashMap<String, HostTensor> fused = new LinkedHashMap<>();
         int experts = c.nRoutedExperts(), inter = c.intermediateSize(), hidden = c.hiddenSize();
         for (Map.Entry<String, HostTensor> e : sd.entrySet()) if (!e.getKey().contains(".experts.")) fused.put(e.getKey(), e.getValue());

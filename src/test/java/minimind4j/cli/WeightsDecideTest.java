@@ -27,11 +27,7 @@ class WeightsDecideTest {
     Path dir;
 
     private Path save(ModelConfig c, String name) {
-        Path p = dir.resolve(name);
-        try (MiniMindLM m = MiniMindLM.init(c, 3)) {
-            Weights.saveHalf(p, m);
-        }
-        return p;
+        return SavedModels.saveHalf(dir, c, name);
     }
 
     private record Decided(TrainCommand.StageDefaults defaults, TrainOptions options, String line) {}
