@@ -1,8 +1,10 @@
 // Loads GGUF files in real llama.cpp (node-llama-cpp's prebuilt CPU binary, no network) and answers a job given as a
 // JSON file: for each model, its metadata, the token ids of texts (special tokens parsed), greedy continuations of
-// prompts (as token ids), and next-token probabilities along token sequences. Prints one JSON object.
+// prompts (as token ids), next-token probabilities along token sequences, and greedy chat replies through the chat
+// template inside the GGUF (node-llama-cpp's chat wrapper for it, no system message, no repeat penalty). Prints one
+// JSON object.
 import {readFileSync} from "node:fs";
-import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+import {getLlama, LlamaLogLevel, LlamaChatSession, resolveChatWrapper} from "node-llama-cpp";
 
 const job = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const llama = await getLlama({gpu: false, build: "never", usePrebuiltBinaries: true, skipDownload: true,
@@ -10,7 +12,7 @@ const llama = await getLlama({gpu: false, build: "never", usePrebuiltBinaries: t
 const results = [];
 for (const m of job.models) {
     const model = await llama.loadModel({modelPath: m.path, gpuLayers: 0});
-    const out = {path: m.path, metadata: {}, tokens: [], detokenized: [], greedy: [], probabilities: []};
+    const out = {path: m.path, metadata: {}, tokens: [], detokenized: [], greedy: [], probabilities: [], chat: [], chatWrapper: null};
     const meta = model.fileInfo.metadata;
     out.metadata = {architecture: meta.general?.architecture, pre: meta.tokenizer?.ggml?.pre,
         chatTemplate: meta.tokenizer?.chat_template ?? null, eos: model.tokens.eos, bos: model.tokens.bos};
@@ -45,6 +47,17 @@ for (const m of job.models) {
         seq.dispose();
     }
     await context.dispose();
+    for (const prompt of job.chat ?? []) {  // a fresh context per conversation
+        const wrapper = resolveChatWrapper(model, {});
+        out.chatWrapper = wrapper?.wrapperName ?? null;
+        const chatContext = await model.createContext({contextSize: job.contextSize ?? 512, batchSize: job.contextSize ?? 512, threads: 1,
+            sequences: 1, flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32"});
+        const session = new LlamaChatSession({contextSequence: chatContext.getSequence(), chatWrapper: wrapper});
+        session.setChatHistory([]);  // the session's default system prompt would become a system turn
+        out.chat.push(await session.prompt(prompt, {temperature: 0, maxTokens: job.maxNewTokens, repeatPenalty: false}));
+        session.dispose();
+        await chatContext.dispose();
+    }
     await model.dispose();
     results.push(out);
 }

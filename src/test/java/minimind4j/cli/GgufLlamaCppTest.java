@@ -160,6 +160,7 @@ class GgufLlamaCppTest {
                 greedy.addPOJO(ids(ids));
             }
             job.put("maxNewTokens", maxNew);
+            job.putPOJO("chat", prompts);
             // teacher-forced: a prompt and the f32 model's own reply
             int[] forced = tok.encode(tok.applyChatTemplate(List.of(user(prompts.get(0))), null, true, Map.of())
                     + chatReply(weights, tokDir, prompts.get(0), maxNew));
@@ -182,7 +183,11 @@ class GgufLlamaCppTest {
                 int[] llamaIds = ids(f32.get("greedy").get(i)).stream().mapToInt(Integer::intValue).toArray();
                 assertTrue(llamaIds.length > 0, prompts.get(i));
                 assertEquals(expected, tok.decode(llamaIds, true), "f32 greedy reply to " + prompts.get(i));
+                // and through a chat session on the template inside the GGUF, as a llama.cpp user would chat
+                // (the session trims the reply's surrounding whitespace)
+                assertEquals(expected.strip(), f32.get("chat").get(i).asText(), "f32 chat-session reply to " + prompts.get(i));
             }
+            assertEquals("JinjaTemplate", f32.get("chatWrapper").asText());
             float[][] ours = probabilities(weights, forced);
             double f32Diff = maxAbsDiff(ours, f32.get("probabilities").get(0));
             System.out.printf(Locale.ROOT, "llama.cpp f32 vs minimind4j fp32: max |p - p'| = %.3g over %d positions%n", f32Diff, forced.length);
@@ -215,8 +220,10 @@ class GgufLlamaCppTest {
             for (Map.Entry<String, HostTensor> e : sd.entrySet()) {
                 String k = e.getKey();
                 // q/k norms scaled too: attention that is far from uniform, so a wrong q/k layout shows
-                float scale = k.endsWith("_norm.weight") && k.contains("self_attn") ? 3 : 10;
-                if (k.equals(MiniMindLM.EMBED) || k.equals(MiniMindLM.LM_HEAD) || k.endsWith("mlp.gate.weight") || scale == 3) {
+                // and the layers' output projections: their output, not the tied input embedding, decides the next token
+                float scale = k.endsWith("_norm.weight") && k.contains("self_attn") ? 3
+                        : k.endsWith("o_proj.weight") || k.endsWith("down_proj.weight") ? 30 : 10;
+                if (k.equals(MiniMindLM.EMBED) || k.equals(MiniMindLM.LM_HEAD) || k.endsWith("mlp.gate.weight") || scale != 10) {
                     float[] v = e.getValue().toFloatArray();
                     for (int i = 0; i < v.length; i++) v[i] *= scale;
                     e.setValue(HostTensor.ofFloats(e.getValue().shape(), v));
@@ -259,12 +266,16 @@ class GgufLlamaCppTest {
                 String expected = chatReply(weights.get(w), tokDir, prompt, maxNew);
                 int[] llamaIds = ids(f32.get("greedy").get(0)).stream().mapToInt(Integer::intValue).toArray();
                 assertEquals(expected, tok.decode(llamaIds, true), arch.get(w) + " f32 greedy reply");
+                assertTrue(new java.util.HashSet<>(ids(llamaIds)).size() > 5, "a reply of varied tokens: " + expected);
+                // no chat-session comparison here: node-llama-cpp's Jinja chat wrapper opens a <think> segment on
+                // minimind-3's template (prompt ends "<|im_start|>assistant\n<think>\n"), where chat closes it
                 double diff = maxAbsDiff(probabilities(weights.get(w), forced), f32.get("probabilities").get(0));
                 double q8diff = maxAbsDiff(floats(f32.get("probabilities").get(0)), q8.get("probabilities").get(0));
                 System.out.printf(Locale.ROOT, "%s: llama.cpp f32 vs minimind4j max |p - p'| = %.3g; q8_0 vs f32 %.3g; greedy %d tokens, q8_0 equal: %s%n",
                         arch.get(w), diff, q8diff, llamaIds.length, q8.get("greedy").get(0).equals(f32.get("greedy").get(0)));
                 assertTrue(diff < 1e-4, arch.get(w) + " f32 probabilities differ by " + diff);
-                assertTrue(q8diff < 0.05, arch.get(w) + " q8_0 probabilities differ by " + q8diff);
+                // random weights scaled up amplify q8_0's rounding: measured 1.0e-2 (dense) and 4.6e-2 (MoE)
+                assertTrue(q8diff < 0.1, arch.get(w) + " q8_0 probabilities differ by " + q8diff);
             }
         }
     }
