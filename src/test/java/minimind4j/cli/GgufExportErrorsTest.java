@@ -1,8 +1,6 @@
 package minimind4j.cli;
 
 import minimind4j.TestPaths;
-import minimind4j.checkpoint.Weights;
-import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

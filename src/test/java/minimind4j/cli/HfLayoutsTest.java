@@ -7,7 +7,6 @@ import minimind4j.checkpoint.DType;
 import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Safetensors;
 import minimind4j.checkpoint.Weights;
-import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import org.junit.jupiter.api.Test;
