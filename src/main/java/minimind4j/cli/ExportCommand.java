@@ -46,7 +46,8 @@ import java.util.stream.Stream;
 public final class ExportCommand implements Callable<Integer> {
     @Mixin
     WeightFiles w = new WeightFiles();
-    @Option(names = {"--out_dir", "--out-dir"}, required = true, description = "The directory to write (must not exist, or be empty)")
+    @Option(names = {"--out_dir", "--out-dir", "--out"}, required = true, description = "The directory to write (must not exist, or be empty);"
+            + " with --format gguf also a file name ending in .gguf: that file, and {name}.Modelfile beside it")
     Path outDir;
     @Option(names = "--dtype", defaultValue = "float16", description = "float16, bfloat16 or float32 (default: float16, as convert_model.py); gguf also q8_0")
     String dtype;
@@ -72,7 +73,10 @@ public final class ExportCommand implements Callable<Integer> {
                 sd = Weights.hostStateDict(m, minimind4j.checkpoint.DType.F32);
             }
         }
-        if (Files.isDirectory(outDir)) {
+        boolean ggufFile = format.equals("gguf") && outDir.getFileName().toString().endsWith(".gguf");
+        if (ggufFile) {
+            if (Files.exists(outDir)) throw new UserError(outDir + ": exists; pass a new file name (nothing is overwritten)");
+        } else if (Files.isDirectory(outDir)) {
             try (Stream<Path> s = Files.list(outDir)) {
                 if (s.findAny().isPresent()) throw new UserError(outDir + ": exists and is not empty; pass a new --out_dir");
             }

@@ -11,6 +11,9 @@ import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
 
+import minimind4j.checkpoint.AtomicFiles;
+
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -35,7 +38,8 @@ final class GgufExport {
         String name = WeightFiles.modelId(weights);
         if (name.equals("model") || name.equals("pytorch_model") || name.endsWith(".index"))  // a Hugging Face directory: its name
             name = weights.toAbsolutePath().getParent().getFileName().toString();
-        String fileName = name + "-" + type.name().toLowerCase(Locale.ROOT) + ".gguf";
+        boolean single = outDir.getFileName().toString().endsWith(".gguf");  // --out_dir x.gguf: that file, x.Modelfile beside it
+        String fileName = single ? outDir.getFileName().toString() : name + "-" + type.name().toLowerCase(Locale.ROOT) + ".gguf";
         GgufWriter g = new GgufWriter();
         String template;
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerDir)) {
@@ -45,6 +49,19 @@ final class GgufExport {
             GgufModel.write(g, c, sd, type, name);
             GgufVocab.write(g, tokenizerDir.resolve("tokenizer.json"), c.vocabSize(), tok.bosId(), tok.eosId(), tok.padId(), template, GgufVocab.PRE);
             String modelfile = OllamaModelfile.of("./" + fileName, tok);
+            if (single) {
+                Path modelfilePath = outDir.resolveSibling(fileName.substring(0, fileName.length() - ".gguf".length()) + ".Modelfile");
+                Path parent = outDir.toAbsolutePath().getParent();
+                try {
+                    Files.createDirectories(parent);
+                    AtomicFiles.write(outDir, ch -> g.write(java.nio.channels.Channels.newOutputStream(ch)));
+                } catch (IOException e) {
+                    throw AtomicFiles.failure(outDir, "the GGUF file", e);
+                }
+                AtomicFiles.writeOrFail(modelfilePath, modelfile.getBytes(java.nio.charset.StandardCharsets.UTF_8), "the Modelfile");
+                report(outDir, modelfilePath, c, type, name);
+                return;
+            }
             ExportCommand.intoDirectory(outDir, (tmp, at) -> {
                 try (java.io.FileOutputStream os = new java.io.FileOutputStream(at.file(tmp.resolve(fileName)).toFile())) {
                     g.write(os);
@@ -53,8 +70,12 @@ final class GgufExport {
                 Files.writeString(at.file(tmp.resolve("Modelfile")), modelfile);
             });
         }
-        System.out.printf(Locale.ROOT, "%s: GGUF %s, %.2fM parameters; llama.cpp: llama-cli -m %s; Ollama: cd %s && ollama create %s -f Modelfile%n",
-                outDir.resolve(fileName), GgufModel.describe(c, type), MiniMindLM.parameterCount(c) / 1e6,
-                outDir.resolve(fileName), outDir, name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"));
+        report(outDir.resolve(fileName), outDir.resolve("Modelfile"), c, type, name);
+    }
+
+    private static void report(Path gguf, Path modelfile, ModelConfig c, GgmlType type, String name) {
+        System.out.printf(Locale.ROOT, "%s: GGUF %s, %.2fM parameters; llama.cpp: llama-cli -m %s; Ollama: ollama create %s -f %s%n",
+                gguf, GgufModel.describe(c, type), MiniMindLM.parameterCount(c) / 1e6, gguf,
+                name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-"), modelfile);
     }
 }
