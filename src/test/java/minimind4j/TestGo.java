@@ -27,6 +27,8 @@ public final class TestGo {
                 pb.environment().put("GOPROXY", "off");       // nothing to download: the standard library only
                 pb.environment().put("GOFLAGS", "-mod=mod");
                 pb.environment().put("GOTOOLCHAIN", "local");
+                if (System.getenv("GOCACHE") == null && System.getenv("HOME") == null && System.getenv("XDG_CACHE_HOME") == null)
+                    pb.environment().put("GOCACHE", Path.of(System.getProperty("java.io.tmpdir"), "minimind4j-gocache").toString());
                 Process p;
                 try {
                     p = pb.start();

@@ -61,12 +61,6 @@ public final class GgufWriter {
         return this;
     }
 
-    public Map<String, Object> keys() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        kv.forEach((k, v) -> m.put(k, v.value));
-        return m;
-    }
-
     public void write(OutputStream sink) throws IOException {
         Out out = new Out(new BufferedOutputStream(sink, 1 << 20));
         out.bytes("GGUF".getBytes(StandardCharsets.US_ASCII));
