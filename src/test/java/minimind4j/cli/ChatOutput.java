@@ -13,11 +13,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 final class ChatOutput {
     private ChatOutput() {}
 
+    /**
+     * Runs chat; the replies are compared with exact references, so it computes in float32, said explicitly wherever
+     * chat has a --dtype (whatever its default becomes).
+     */
     static String of(String... args) {
         ChatCommand command = new ChatCommand();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         command.out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        int code = new picocli.CommandLine(command).execute(args);
+        picocli.CommandLine cli = new picocli.CommandLine(command);
+        if (cli.getCommandSpec().findOption("--dtype") != null && !java.util.Arrays.asList(args).contains("--dtype")) {
+            String[] withDtype = java.util.Arrays.copyOf(args, args.length + 2);
+            withDtype[args.length] = "--dtype";
+            withDtype[args.length + 1] = "float32";
+            args = withDtype;
+        }
+        int code = cli.execute(args);
         assertEquals(0, code, "chat exit code");
         return bytes.toString(StandardCharsets.UTF_8);
     }
