@@ -242,10 +242,9 @@ class GgufLlamaCppTest {
                 sharpModel(ModelConfig.minimind3(64, 2, true), "m3moe_64_moe.pth"));
         List<String> arch = List.of("qwen3", "qwen3moe");
         List<Path> ggufs = new ArrayList<>();
-        for (Path w : weights) {
-            ggufs.add(export(w, tokDir, "float32", dir.resolve(w.getFileName() + "-f32")));
-            ggufs.add(export(w, tokDir, "q8_0", dir.resolve(w.getFileName() + "-q8")));
-        }
+        List<String> types = List.of("float32", "q8_0", "float16", "bfloat16");
+        for (Path w : weights)
+            for (String t : types) ggufs.add(export(w, tokDir, t, dir.resolve(w.getFileName() + "-" + t)));
         String prompt = "你好，请介绍一下你自己。";
         int maxNew = 24;
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokDir)) {
@@ -257,8 +256,9 @@ class GgufLlamaCppTest {
             job.putArray("probabilities").addPOJO(ids(forced));
             JsonNode res = TestNode.run("llama-check.mjs", job).get("models");
             for (int w = 0; w < weights.size(); w++) {
-                JsonNode f32 = res.get(2 * w), q8 = res.get(2 * w + 1);
-                for (JsonNode r : List.of(f32, q8)) {
+                JsonNode f32 = res.get(types.size() * w), q8 = res.get(types.size() * w + 1);
+                for (int t = 0; t < types.size(); t++) {
+                    JsonNode r = res.get(types.size() * w + t);
                     assertEquals(arch.get(w), r.at("/metadata/architecture").asText());
                     for (int i = 0; i < TEXTS.size(); i++)
                         assertEquals(ids(tok.encode(TEXTS.get(i))), ids(r.get("tokens").get(i)), arch.get(w) + ": " + TEXTS.get(i));
@@ -276,6 +276,12 @@ class GgufLlamaCppTest {
                 assertTrue(diff < 1e-4, arch.get(w) + " f32 probabilities differ by " + diff);
                 // random weights scaled up amplify q8_0's rounding: measured 1.0e-2 (dense) and 4.6e-2 (MoE)
                 assertTrue(q8diff < 0.1, arch.get(w) + " q8_0 probabilities differ by " + q8diff);
+                for (int t = 2; t < types.size(); t++) {
+                    double d = maxAbsDiff(floats(f32.get("probabilities").get(0)), res.get(types.size() * w + t).get("probabilities").get(0));
+                    System.out.printf(Locale.ROOT, "%s: %s vs f32 %.3g%n", arch.get(w), types.get(t), d);
+                    // measured: float16 3.9e-4 / 1.9e-4, bfloat16 3.5e-3 / 1.5e-3 (dense / MoE)
+                    assertTrue(d < (types.get(t).equals("float16") ? 0.01 : 0.05), arch.get(w) + " " + types.get(t) + " probabilities differ by " + d);
+                }
             }
         }
     }
