@@ -32,9 +32,12 @@ public final class Weights {
         return p.getFileName().toString().endsWith(".safetensors");
     }
 
-    /** The weight file a path names: itself, or a Hugging Face directory's model.safetensors (minimind export). */
+    /**
+     * The weight file a path names: itself, or a Hugging Face directory's model.safetensors, sharded index or
+     * pytorch_model.bin ({@link HfLayouts}).
+     */
     public static Path file(Path path) {
-        return Files.isDirectory(path) && Files.isRegularFile(path.resolve("model.safetensors")) ? path.resolve("model.safetensors") : path;
+        return HfLayouts.file(path);
     }
 
     /**
@@ -58,13 +61,14 @@ public final class Weights {
     public static LinkedHashMap<String, HostTensor> read(Path path) {
         path = file(path);
         if (!Files.isRegularFile(path)) throw new UserError(path + ": no such weight file");
+        if (HfLayouts.isIndex(path)) return HfLayouts.unfuseExperts(HfLayouts.readIndex(path));
         try {
-            if (isSafetensors(path)) return Safetensors.read(path);
+            if (isSafetensors(path)) return HfLayouts.unfuseExperts(Safetensors.read(path));
             // a training checkpoint (this project's *_resume.pth, MiniMind's lm_checkpoint) keeps its weights under 'model'
             Object top = Pth.read(path);
             boolean checkpoint = top instanceof Map<?, ?> root && root.values().stream().noneMatch(v -> v instanceof HostTensor)
                     && root.get("model") instanceof Map<?, ?>;
-            return Pth.stateDict(top, path, checkpoint ? "model" : null);
+            return HfLayouts.unfuseExperts(Pth.stateDict(top, path, checkpoint ? "model" : null));
         } catch (java.io.IOException e) {
             throw new UserError(path + ": cannot read weights (" + e.getMessage() + ")");
         }

@@ -27,8 +27,11 @@ import java.util.concurrent.Callable;
         description = {"Mean loss of a weight file over a data file: cross-entropy of every supervised token (SFT: assistant replies;",
                 "pretrain: all text), averaged over tokens, as MiniMind's training loss defines it."})
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--weight", required = true, description = "A .pth or .safetensors weight file, or a directory from minimind export")
-    Path weight;
+    @Option(names = "--weight", required = true, description = "A weight file (.pth, .safetensors, .bin), a Hugging Face directory (minimind export),"
+            + " or a name: {save_dir}/{weight}_{hidden}[_moe].pth, the one such file")
+    String weightName;
+    @Option(names = {"--save_dir", "--save-dir"}, defaultValue = "out", description = "Directory of named weights (default: out)")
+    Path saveDir;
     @Option(names = "--lora", description = "Apply a LoRA adapter: MiniMind's {lora_name}_{hidden}.pth (minimind lora) or a PEFT directory")
     Path lora;
     @Option(names = "--data", required = true, description = "JSONL: conversations (SFT) or {\"text\": ...} lines (pretrain)")
@@ -57,6 +60,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Precision precision = Precision.resolve(device, dtype, -1);
+        Path weight = FromWeight.looksLikeFile(weightName) ? Path.of(weightName) : FromWeight.named(weightName, saveDir, new ModelFlags(), "--weight");
         Map<String, HostTensor> sd = Weights.read(weight);
         ModelConfig c = Weights.inferConfig(sd, heads != null ? heads : Weights.headsBeside(weight, 8));
         String st = stage != null ? stage : detectStage(data);
@@ -74,11 +78,11 @@ public final class EvalCommand implements Callable<Integer> {
         }
         double loss = tokens == 0 ? Double.NaN : sum / tokens;
         double secs = (System.nanoTime() - start) / 1e9;
-        String weight = lora != null ? this.weight + " + " + lora : this.weight.toString();
+        String shown = lora != null ? weight + " + " + lora : weight.toString();
         if (json) System.out.printf(Locale.ROOT, "{\"weight\": \"%s\", \"data\": \"%s\", \"stage\": \"%s\", \"loss\": %.6f, \"perplexity\": %.4f, \"samples\": %d, \"supervised_tokens\": %d, \"seconds\": %.2f}%n",
-                weight, data, st, loss, Math.exp(loss), samples, tokens, secs);
+                shown, data, st, loss, Math.exp(loss), samples, tokens, secs);
         else System.out.printf(Locale.ROOT, "%s on %s (%s): loss %.4f, perplexity %.2f over %d supervised tokens in %d samples (%.1fs)%n",
-                weight, data, st, loss, Math.exp(loss), tokens, samples, secs);
+                shown, data, st, loss, Math.exp(loss), tokens, samples, secs);
         return 0;
     }
 

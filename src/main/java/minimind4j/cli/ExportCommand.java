@@ -36,18 +36,23 @@ import java.util.stream.Stream;
  * "mlp.experts.N", softmax top-k with renormalisation, no shared expert) under the same names in transformers 4.x.
  */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Writes a Hugging Face directory (model.safetensors, config.json, tokenizer) from a weight file:",
+        description = {"Writes a Hugging Face directory (model.safetensors, config.json, tokenizer, chat_template.jinja) from a weight file:",
                 "MiniMind2 models as LlamaForCausalLM, minimind-3 models as Qwen3ForCausalLM (MoE: Qwen3MoeForCausalLM), as MiniMind's convert_model.py.",
+                "--format gguf: one GGUF file for llama.cpp / Ollama instead (architecture llama, qwen3 or qwen3moe; float32, float16,",
+                "bfloat16 or q8_0; tokenizer and chat template inside) and an Ollama Modelfile beside it; no Python or llama.cpp build needed.",
                 "Laid out for transformers' AutoModelForCausalLM.from_pretrained(dir). Checked here by numpy reading model.safetensors",
                 "and a PyTorch Llama/Qwen3 module built from config.json alone giving the same logits (transformers itself is not",
                 "installed on this project's machines; scripts/torch_check/ runs it where it is)."})
 public final class ExportCommand implements Callable<Integer> {
     @Mixin
     WeightFiles w = new WeightFiles();
-    @Option(names = {"--out_dir", "--out-dir"}, required = true, description = "The directory to write (must not exist, or be empty)")
+    @Option(names = {"--out_dir", "--out-dir", "--out"}, required = true, description = "The directory to write (must not exist, or be empty);"
+            + " with --format gguf also a file name ending in .gguf: that file, and {name}.Modelfile beside it")
     Path outDir;
-    @Option(names = "--dtype", defaultValue = "float16", description = "float16, bfloat16 or float32 (default: float16, as convert_model.py)")
+    @Option(names = "--dtype", defaultValue = "float16", description = "float16, bfloat16 or float32 (default: float16, as convert_model.py); gguf also q8_0")
     String dtype;
+    @Option(names = "--format", defaultValue = "hf", description = "hf: a Hugging Face directory (default); gguf: one GGUF file for llama.cpp / Ollama, with an Ollama Modelfile beside it")
+    String format;
 
     @Override
     public Integer call() throws IOException {
@@ -55,7 +60,9 @@ public final class ExportCommand implements Callable<Integer> {
         Map<String, HostTensor> sd = Weights.read(file);
         ModelConfig c = w.config(sd);
         Weights.requireFinite(file, sd);
-        if (c.useMoe() && !c.qkNorm())
+        if (!format.equals("hf") && !format.equals("gguf")) throw new UserError("--format " + format + ": expected hf or gguf");
+        if (format.equals("gguf")) minimind4j.export.GgufModel.architecture(c);  // refuses what llama.cpp has no architecture for
+        else if (c.useMoe() && !c.qkNorm())
             throw new UserError(file + ": MiniMind2 MoE weights have no exact transformers architecture (shared experts and its own router); export a dense or a minimind-3 MoE model");
         Weights.Report r = Weights.check(MiniMindLM.expectedShapes(c), sd);
         if (!r.clean()) {
@@ -66,13 +73,21 @@ public final class ExportCommand implements Callable<Integer> {
                 sd = Weights.hostStateDict(m, minimind4j.checkpoint.DType.F32);
             }
         }
-        if (Files.isDirectory(outDir)) {
+        boolean ggufFile = format.equals("gguf") && outDir.getFileName().toString().endsWith(".gguf");
+        if (ggufFile) {
+            if (Files.exists(outDir)) throw new UserError(outDir + ": exists; pass a new file name (nothing is overwritten)");
+        } else if (Files.isDirectory(outDir)) {
             try (Stream<Path> s = Files.list(outDir)) {
                 if (s.findAny().isPresent()) throw new UserError(outDir + ": exists and is not empty; pass a new --out_dir");
             }
         } else if (Files.exists(outDir)) {
             throw new UserError(outDir + ": exists and is not a directory");
         }
+        if (format.equals("gguf")) {
+            GgufExport.write(file, sd, c, w.tokenizerPath, dtype, outDir);
+            return 0;
+        }
+        if (dtype.equalsIgnoreCase("q8_0")) throw new UserError("--dtype q8_0 is for --format gguf; a Hugging Face directory holds float16, bfloat16 or float32");
         ScalarType type = Precision.parseDtype(dtype);  // null: float32
         String torchDtype = type == null ? "float32" : type.value == ScalarType.Half.value ? "float16" : "bfloat16";
         LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
@@ -85,7 +100,47 @@ public final class ExportCommand implements Callable<Integer> {
                 default -> t.toF32();
             });
         }
-        // everything goes into a sibling temp directory first: a failed export leaves nothing that looks like a model
+        final String td = torchDtype;
+        final ModelConfig cfg = c;
+        intoDirectory(outDir, (tmp, at) -> {
+            try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath)) {
+                if (tok.vocabSize() > cfg.vocabSize())
+                    throw new UserError(w.tokenizerPath + ": the tokenizer has " + tok.vocabSize() + " tokens but the model only " + cfg.vocabSize());
+                Safetensors.write(at.file(tmp.resolve("model.safetensors")), tensors, Map.of("format", "pt"));
+                ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+                json.writeValue(at.file(tmp.resolve("config.json")).toFile(), config(cfg, td, tok.bosId(), tok.eosId()));
+                Map<String, Object> generation = new LinkedHashMap<>();
+                generation.put("bos_token_id", tok.bosId());
+                generation.put("eos_token_id", tok.eosId());
+                generation.put("pad_token_id", tok.padId());
+                json.writeValue(at.file(tmp.resolve("generation_config.json")).toFile(), generation);
+                copyTokenizer(w.tokenizerPath, tmp, tok, at);
+            }
+        });
+        System.out.printf(Locale.ROOT, "%s: %s, %d tensors (%s), %.2fM parameters; load with AutoModelForCausalLM.from_pretrained(\"%s\")%n",
+                outDir, architecture(c), tensors.size(), torchDtype, MiniMindLM.parameterCount(c) / 1e6, outDir);
+        return 0;
+    }
+
+    /** Where a writer is: the file it is writing, named in the error message if writing fails. */
+    static final class At {
+        Path current;
+
+        Path file(Path p) {
+            current = p;
+            return p;
+        }
+    }
+
+    interface DirectoryBody {
+        void write(Path tmp, At at) throws IOException;
+    }
+
+    /**
+     * Writes a directory in one step: {@code body} fills a sibling temp directory, which is then renamed to
+     * {@code outDir}; a failed export leaves nothing that looks like a model.
+     */
+    static void intoDirectory(Path outDir, DirectoryBody body) {
         Path parent = outDir.toAbsolutePath().getParent();
         Path tmp;
         try {
@@ -94,21 +149,11 @@ public final class ExportCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw minimind4j.checkpoint.AtomicFiles.failure(outDir, "the export", e);
         }
-        Path current = tmp;  // the file being written, for the error message
-        try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath)) {
-            if (tok.vocabSize() > c.vocabSize())
-                throw new UserError(w.tokenizerPath + ": the tokenizer has " + tok.vocabSize() + " tokens but the model only " + c.vocabSize());
-            Safetensors.write(current = tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            json.writeValue((current = tmp.resolve("config.json")).toFile(), config(c, torchDtype, tok.bosId(), tok.eosId()));
-            Map<String, Object> generation = new LinkedHashMap<>();
-            generation.put("bos_token_id", tok.bosId());
-            generation.put("eos_token_id", tok.eosId());
-            generation.put("pad_token_id", tok.padId());
-            json.writeValue((current = tmp.resolve("generation_config.json")).toFile(), generation);
-            for (String name : new String[]{"tokenizer.json", "tokenizer_config.json"})
-                Files.copy(w.tokenizerPath.resolve(name), current = tmp.resolve(name));
-            current = outDir;
+        At at = new At();
+        at.current = tmp;
+        try {
+            body.write(tmp, at);
+            at.current = outDir;
             if (Files.isDirectory(outDir)) Files.delete(outDir);
             Files.move(tmp, outDir, StandardCopyOption.ATOMIC_MOVE);
             try { // a temp directory is private (rwx------); a model directory is for others to read
@@ -118,16 +163,26 @@ public final class ExportCommand implements Callable<Integer> {
             }
         } catch (IOException e) {
             // named as the user will look for it: the export directory and the file inside it
-            Path shown = current.startsWith(tmp) ? outDir.resolve(tmp.relativize(current)) : outDir;
+            Path shown = at.current.startsWith(tmp) ? outDir.resolve(tmp.relativize(at.current)) : outDir;
             throw minimind4j.checkpoint.AtomicFiles.failure(shown, "the export", e);
         } finally {
             if (Files.exists(tmp)) try (Stream<Path> s = Files.walk(tmp)) {
                 s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // best effort: a leftover temp directory is hidden and named as one
             }
         }
-        System.out.printf(Locale.ROOT, "%s: %s, %d tensors (%s), %.2fM parameters; load with AutoModelForCausalLM.from_pretrained(\"%s\")%n",
-                outDir, architecture(c), tensors.size(), torchDtype, MiniMindLM.parameterCount(c) / 1e6, outDir);
-        return 0;
+    }
+
+    /**
+     * The tokenizer files, as they were (tokenizer_config.json keeps its template, for transformers before 4.43), plus
+     * chat_template.jinja, where transformers 4.43 and later save and look for the template first.
+     */
+    static void copyTokenizer(Path from, Path to, MiniMindTokenizer tok, At at) throws IOException {
+        for (String name : new String[]{"tokenizer.json", "tokenizer_config.json"})
+            Files.copy(from.resolve(name), at.file(to.resolve(name)));
+        String template = tok.config().chatTemplate();
+        if (template != null) Files.writeString(at.file(to.resolve("chat_template.jinja")), template);
     }
 
     static String architecture(ModelConfig c) {

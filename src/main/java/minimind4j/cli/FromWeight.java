@@ -27,8 +27,8 @@ import java.util.stream.Stream;
 record FromWeight(Path file, ModelConfig config) {
 
     static boolean looksLikeFile(String fromWeight) {
-        return fromWeight.endsWith(".pth") || fromWeight.endsWith(".safetensors") || fromWeight.contains("/")
-                || Files.isRegularFile(Path.of(fromWeight));
+        return fromWeight.endsWith(".pth") || fromWeight.endsWith(".safetensors") || fromWeight.endsWith(".bin")
+                || fromWeight.endsWith(".json") || fromWeight.contains("/") || Files.exists(Path.of(fromWeight));
     }
 
     static FromWeight resolve(String fromWeight, Path saveDir, ModelFlags m) {
@@ -64,7 +64,12 @@ record FromWeight(Path file, ModelConfig config) {
     }
 
     /** {@code {save_dir}/{name}_{hidden}[_moe].pth}: with --hidden_size as given, else the one such file there. */
-    private static Path named(String name, Path saveDir, ModelFlags m) {
+    static Path named(String name, Path saveDir, ModelFlags m) {
+        return named(name, saveDir, m, "--from_weight");
+    }
+
+    /** {@link #named(String, Path, ModelFlags)}, naming the command's own flag ({@code --weight}) in its message. */
+    static Path named(String name, Path saveDir, ModelFlags m, String flag) {
         if (m.hiddenSize != null) {
             ModelConfig c = m.resolve();
             return saveDir.resolve(name + "_" + c.hiddenSize() + c.weightSuffix() + ".pth");
@@ -83,7 +88,7 @@ record FromWeight(Path file, ModelConfig config) {
         ModelConfig c = m.resolve();
         Path byDefault = saveDir.resolve(name + "_" + c.hiddenSize() + c.weightSuffix() + ".pth");
         if (found.isEmpty() || found.contains(byDefault)) return byDefault;
-        throw new UserError("--from_weight " + name + ": " + found.size() + " files match in " + saveDir + " ("
+        throw new UserError(flag + " " + name + ": " + found.size() + " files match in " + saveDir + " ("
                 + String.join(", ", found.stream().map(f -> f.getFileName().toString()).toList()) + "); pass --hidden_size or the file's path");
     }
 }

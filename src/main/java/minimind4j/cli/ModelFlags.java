@@ -25,7 +25,7 @@ public final class ModelFlags {
     @Option(names = {"--vocab_size", "--vocab-size"}, description = "Vocabulary size (default: 6400)")
     public Integer vocabSize;
 
-    @Option(names = {"--model_family", "--model-family"}, description = "minimind2 (MiniMind2: 512/8 '26M', the default) or minimind3 (minimind-3: 768/8, q/k norm, wider FFN, post_init N(0, 0.02) init); sets the architecture, the init of a fresh model and the training defaults of that MiniMind version")
+    @Option(names = {"--model_family", "--model-family"}, description = "minimind2 (MiniMind2: 512/8 '26M', the default) or minimind3 (minimind-3: 768/8, q/k norm, wider FFN, post_init N(0, 0.02) init); sets the architecture, the init of a fresh model and the training defaults of that MiniMind version; default: the family of the --from_weight file (q/k norms: minimind3), else minimind2")
     public String family;
 
     public boolean anyGiven() {

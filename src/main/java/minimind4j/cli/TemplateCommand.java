@@ -58,11 +58,11 @@ public final class TemplateCommand implements Callable<Integer> {
         try {
             if (config.chatTemplate() == null) {
                 throw new UserError(tokenizerPath.resolve("tokenizer_config.json")
-                        + ": has no chat_template; use a tokenizer folder from a chat model (e.g. MiniMind's model/)");
+                        + ": has no chat_template (and there is no chat_template.jinja beside it); use a tokenizer folder from a chat model (e.g. MiniMind's model/)");
             }
             template = ChatTemplate.compile(config.chatTemplate());
         } catch (TemplateException e) {
-            throw new UserError(tokenizerPath.resolve("tokenizer_config.json") + ": chat_template: " + e.getMessage()
+            throw new UserError(minimind4j.tokenizer.TokenizerConfig.templateSource(tokenizerPath.resolve("tokenizer_config.json")) + ": chat_template: " + e.getMessage()
                     + "; fix the template or restore the file", e);
         }
         if (!Files.isRegularFile(data)) {

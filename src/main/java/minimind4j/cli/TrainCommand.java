@@ -65,7 +65,32 @@ abstract class TrainCommand implements Callable<Integer> {
         String fromWeight = TrainFlags.or(f.fromWeight, s.fromWeight());
         FromWeight start = FromWeight.resolve(fromWeight, TrainFlags.or(f.saveDir, demo != null ? demo.saveDir() : Path.of("out")), m);
         if (start.file() != null && FromWeight.looksLikeFile(fromWeight)) startFile = start.file().toAbsolutePath();
+        startWeights = start.file();
         return start.config();
+    }
+
+    /** The weight file training starts from (named or a path), null for a fresh model; set by {@link #modelConfig}. */
+    private Path startWeights;
+
+    /**
+     * The stage defaults follow the weights: without --model_family, a starting file with q/k norms is minimind-3 and
+     * trains with minimind-3's defaults. Returns the defaults to use and prints one line saying which and why.
+     */
+    StageDefaults followWeights(StageDefaults s, ModelConfig config, Demo.Profile demo, PrintStream out) {
+        if (demo != null || startWeights == null) return s;
+        String why;
+        if (m.family != null) {
+            why = "--model_family " + m.family;
+        } else {
+            why = startWeights + (config.qkNorm() ? " has q/k norms: a minimind-3 model (--model_family minimind2 overrides)"
+                    : " has no q/k norms: a MiniMind2 model (--model_family minimind3 overrides)");
+            s = defaults(config.family());
+        }
+        if (DistributedFlags.localRank() <= 0)
+            out.printf(Locale.ROOT, "defaults: %s's %s stage (lr %s, max_seq_len %d, empty_think_ratio %s, data %s); %s%n",
+                    "minimind3".equals(m.family != null ? m.family : config.family()) ? "minimind-3" : "MiniMind2", s.stage(), s.learningRate(), s.maxSeqLen(),
+                    s.emptyThinkRatio(), s.dataPath(), why);
+        return s;
     }
 
     /** The run's Trainer before it starts: LoRA attaches its adapters here. */
@@ -128,6 +153,7 @@ abstract class TrainCommand implements Callable<Integer> {
             if (demo == null) throw new UserError(s.dataPath() + ": no such file (pass --data_path FILE.jsonl)");
         }
         ModelConfig config = modelConfig(s, demo);
+        s = followWeights(s, config, demo, System.out);
         // before anything is written or launched: a bad --device/--dtype is the user's first error to see
         if (f.cpuAutocast && DistributedFlags.localRank() <= 0)
             System.out.println("note: --cpu_autocast is no longer needed: --dtype applies on a CPU as on CUDA");

@@ -59,14 +59,13 @@ final class WeightFiles {
     }
 
     /**
-     * A file path as given, a Hugging Face directory's model.safetensors (see {@code minimind export}), or MiniMind's
-     * {@code {save_dir}/{weight}_{hidden}[_moe].pth} for a weight name.
+     * A file path as given, a Hugging Face directory's weights (model.safetensors, its sharded index,
+     * pytorch_model.bin; see {@code minimind export}), or MiniMind's {@code {save_dir}/{weight}_{hidden}[_moe].pth} for
+     * a weight name: with --hidden_size as given, else the one such file in --save_dir (as sft's --from_weight).
      */
     Path file() {
-        if (weight.endsWith(".pth") || weight.endsWith(".safetensors")) return Path.of(weight);
-        if (Files.isDirectory(Path.of(weight))) return Weights.file(Path.of(weight));
-        ModelConfig c = model.resolve();
-        return saveDir.resolve(weight + "_" + c.hiddenSize() + c.weightSuffix() + ".pth");
+        if (FromWeight.looksLikeFile(weight)) return Files.isDirectory(Path.of(weight)) ? Weights.file(Path.of(weight)) : Path.of(weight);
+        return FromWeight.named(weight, saveDir, model, "--weight");
     }
 
     /**

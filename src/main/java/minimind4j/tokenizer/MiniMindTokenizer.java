@@ -80,7 +80,8 @@ public final class MiniMindTokenizer implements AutoCloseable {
             try {
                 template = ChatTemplate.compile(config.chatTemplate());
             } catch (TemplateException e) {
-                throw new IllegalArgumentException(configJson + ": chat_template: " + e.getMessage(), e);
+                Path source = TokenizerConfig.templateSource(configJson);
+                throw new IllegalArgumentException(source + (source.equals(configJson) ? ": chat_template: " : ": ") + e.getMessage(), e);
             }
         }
         Map<String, Integer> vocabulary = readVocabulary(tokenizerJson);
@@ -187,9 +188,9 @@ public final class MiniMindTokenizer implements AutoCloseable {
         return config;
     }
 
-    /** The chat template of tokenizer_config.json. @throws IllegalStateException when it has none */
+    /** The chat template (chat_template.jinja, else tokenizer_config.json's). @throws IllegalStateException when there is none */
     public ChatTemplate chatTemplate() {
-        if (chatTemplate == null) throw new IllegalStateException("tokenizer_config.json has no chat_template");
+        if (chatTemplate == null) throw new IllegalStateException("tokenizer_config.json has no chat_template and there is no chat_template.jinja beside it");
         return chatTemplate;
     }
 

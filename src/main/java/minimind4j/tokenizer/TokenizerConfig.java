@@ -28,7 +28,23 @@ public record TokenizerConfig(String bosToken, String eosToken, String padToken,
         additionalSpecialTokens = List.copyOf(additionalSpecialTokens);
     }
 
-    /** Reads {@code tokenizer_config.json}; special tokens may be strings or AddedToken objects {@code {"content":...}}. */
+    /** Where transformers 4.43 and later save the chat template, beside tokenizer_config.json (which then has none). */
+    public static final String CHAT_TEMPLATE_JINJA = "chat_template.jinja";
+
+    /**
+     * The file the chat template comes from: {@code chat_template.jinja} beside {@code tokenizer_config.json} when
+     * present (it wins, as in transformers), else tokenizer_config.json itself.
+     */
+    public static Path templateSource(Path tokenizerConfig) {
+        Path jinja = tokenizerConfig.resolveSibling(CHAT_TEMPLATE_JINJA);
+        return Files.isRegularFile(jinja) ? jinja : tokenizerConfig;
+    }
+
+    /**
+     * Reads {@code tokenizer_config.json}; special tokens may be strings or AddedToken objects {@code {"content":...}}.
+     * The chat template is {@code chat_template.jinja}'s text when that file is beside it (transformers' layout since
+     * 4.43), else the file's own chat_template.
+     */
     public static TokenizerConfig read(Path file) {
         JsonNode root;
         try {
@@ -50,9 +66,19 @@ public record TokenizerConfig(String bosToken, String eosToken, String padToken,
                 if (content != null) additional.add(content);
             }
         }
+        String template;
+        Path source = templateSource(file);
+        if (!source.equals(file)) {
+            try {
+                template = Files.readString(source);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + source + ": " + e.getMessage(), e);
+            }
+        } else {
+            template = chatTemplate(file, root.get("chat_template"));
+        }
         return new TokenizerConfig(tokenContent(root.get("bos_token")), tokenContent(root.get("eos_token")),
-                tokenContent(root.get("pad_token")), tokenContent(root.get("unk_token")), additional,
-                chatTemplate(file, root.get("chat_template")));
+                tokenContent(root.get("pad_token")), tokenContent(root.get("unk_token")), additional, template);
     }
 
     private static String tokenContent(JsonNode token) {

@@ -85,7 +85,7 @@ public final class Trainer {
     public Path fromWeightPath() {
         // a path (minimind sft --from_weight out/x.pth) or MiniMind's name {save_dir}/{name}_{hidden}.pth
         String w = o.fromWeight();
-        return w.endsWith(".pth") || w.endsWith(".safetensors") || w.contains("/") ? Path.of(w) : weightPath(w);
+        return w.endsWith(".pth") || w.endsWith(".safetensors") || w.endsWith(".bin") || w.endsWith(".json") || w.contains("/") ? Path.of(w) : weightPath(w);
     }
 
     public ModelConfig config() { return config; }

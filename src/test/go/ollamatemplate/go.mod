@@ -1,0 +1,3 @@
+module minimind4j/ollamatemplate
+
+go 1.19
