@@ -32,6 +32,29 @@ public final class Autocast implements Precision.Region {
         return new Autocast(device, type);
     }
 
+    /**
+     * Turns autocast off on {@code device} until the region closes (for code whose inputs already have their type),
+     * leaving the enclosing region's cast cache alone.
+     */
+    public static Precision.Region suspend(DeviceType device) {
+        boolean was = torch.is_autocast_enabled(device);
+        if (!was) return () -> {};
+        torch.set_autocast_enabled(device, false);
+        return () -> torch.set_autocast_enabled(device, true);
+    }
+
+    /**
+     * {@code weight} as autocast would feed it to a matmul: its cached lower-precision copy inside a region (cast once
+     * per region, like a weight passed to linear directly), itself outside one. For weights that are concatenated
+     * before their GEMM, so that the concatenation runs on the cached bf16 copies instead of copying fp32 weights and
+     * casting the result anew every step.
+     */
+    public static org.bytedeco.pytorch.Tensor castWeight(org.bytedeco.pytorch.Tensor weight) {
+        DeviceType device = weight.is_cuda() ? DeviceType.CUDA : DeviceType.CPU;
+        if (!torch.is_autocast_enabled(device)) return weight;
+        return torch.cached_cast(torch.get_autocast_dtype(device), weight, device);
+    }
+
     public static boolean enabled(DeviceType device) {
         return torch.is_autocast_enabled(device);
     }

@@ -96,28 +96,39 @@ public final class Torch {
     }
 
     /**
-     * Attention as two GEMMs and a softmax, in q's type (bf16 GEMMs run on the CPU's bf16 dot products), the softmax
-     * in fp32. Grouped-query attention without copying keys or values: the H/KV query heads that share a KV head are
-     * stacked as rows, q [B,KV,(H/KV)*T,D] against k [B,KV,S,D], so row r of a group is query position r mod T.
-     * A causal mask lets query t see keys 0..t, as the fused kernel's is_causal does (top-left aligned; a decode step
-     * with a cache passes its own mask).
+     * Attention as two batched GEMMs and a softmax, all in q's type (bf16 GEMMs run on the CPU's bf16 dot products; the
+     * softmax kernel computes in fp32 and rounds its output). Grouped-query attention without copying keys or
+     * values: the H/KV query heads that share a KV head are stacked as rows, q [B*KV, (H/KV)*T, D] against
+     * k [B*KV, S, D], so row r of a group is query position r mod T. The mask is added inside the first GEMM
+     * (baddbmm: 0 or -inf). A causal mask lets query t see keys 0..t, as the fused kernel's is_causal does
+     * (top-left aligned; a decode step with a cache passes its own mask). q is scaled before the GEMM: 1/sqrt(64) is
+     * a power of two, exact in bf16. Autocast is suspended inside: the inputs already have their type, and CPU
+     * autocast would run the softmax in fp32 and add a cast each way.
      */
     static Tensor mathAttention(Tensor q, Tensor k, Tensor v, boolean causal, Tensor allowed) {
         long b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3), kv = k.size(1), s = k.size(2), g = h / kv;
-        Tensor rows = q.reshape(b, kv, g * t, d);
-        Tensor scores = torch.matmul(rows, k.transpose(-2, -1)).mul(scalar(1.0 / Math.sqrt(d)));
-        Tensor blocked = null;
-        if (causal) {
-            Tensor queryPos = torch.arange(scalar(t), optionsLike(q, ScalarType.Long)).repeat(g).unsqueeze(1);
-            Tensor keyPos = torch.arange(scalar(s), optionsLike(q, ScalarType.Long)).unsqueeze(0);
-            blocked = keyPos.gt(queryPos);
-        } else if (allowed != null) {
-            // [B or 1, 1, T, S] -> [B or 1, 1, G*T, S], group blocks stacked like the query rows
-            blocked = allowed.logical_not().repeat(1, 1, g, 1);
+        try (Precision.Region plain = Autocast.suspend(q.is_cuda() ? torch.DeviceType.CUDA : torch.DeviceType.CPU)) {
+            Tensor rows = q.mul(scalar(1.0 / Math.sqrt(d))).reshape(b * kv, g * t, d);
+            Tensor keys = k.reshape(b * kv, s, d).transpose(-2, -1), values = v.reshape(b * kv, s, d);
+            Tensor blocked = null;
+            if (causal) {
+                Tensor queryPos = torch.arange(scalar(t), optionsLike(q, ScalarType.Long)).repeat(g).unsqueeze(1);
+                Tensor keyPos = torch.arange(scalar(s), optionsLike(q, ScalarType.Long)).unsqueeze(0);
+                blocked = keyPos.gt(queryPos);  // [G*T, S]
+            } else if (allowed != null) {
+                // [B or 1, 1, T, S] (or [T, S]) -> [B or 1, 1, G*T, S]: group blocks stacked like the query rows
+                blocked = allowed.logical_not().repeat(1, 1, g, 1);
+            }
+            Tensor scores;
+            if (blocked == null) {
+                scores = torch.bmm(rows, keys);
+            } else {
+                Tensor bias = zerosLike(q, q.scalar_type(), 1).expand(blocked.sizes()).masked_fill(blocked, scalar(Double.NEGATIVE_INFINITY));
+                if (bias.dim() == 4) bias = bias.expand(b, kv, g * t, s).reshape(b * kv, g * t, s);
+                scores = torch.baddbmm(bias, rows, keys, scalar(1.0), scalar(1.0));
+            }
+            return torch.bmm(scores.softmax(-1), values).reshape(b, h, t, d);
         }
-        if (blocked != null) scores = scores.masked_fill(blocked, scalar(Double.NEGATIVE_INFINITY));
-        Tensor p = scores.softmax(-1, new ScalarTypeOptional(ScalarType.Float)).to(q.scalar_type());
-        return torch.matmul(p, v).reshape(b, h, t, d);
     }
 
     /** Mean cross-entropy over targets that are not -100 (PyTorch's ignore_index convention). */
