@@ -395,8 +395,12 @@ public final class MiniMindLM implements AutoCloseable {
      */
     private static Tensor project(Tensor x, Tensor... weights) {
         long rows = x.numel() / x.size(-1);
-        TensorVector w = new TensorVector(weights);
-        if (rows >= 64) return Torch.linear(x, torch.cat(w, 0));
+        if (rows >= 64) {
+            // under autocast: the cached bf16 copies, concatenated (not the fp32 weights concatenated, then cast)
+            TensorVector w = new TensorVector();
+            for (Tensor t : weights) w.push_back(minimind4j.engine.Autocast.castWeight(t));
+            return Torch.linear(x, torch.cat(w, 0));
+        }
         TensorVector outs = new TensorVector();
         for (Tensor t : weights) outs.push_back(Torch.linear(x, t));
         return torch.cat(outs, -1);
