@@ -106,7 +106,10 @@ def main():
         for threads in (int(t) for t in a.threads.split(',')):
             modes.append(run_mode(spec, spec['batches'], dtype, threads, a.steps))
     blas = loaded_blas()
-    print(json.dumps({'torch': torch.__version__, 'blas': blas, 'modes': modes}))
+    # the process's peak resident memory over all modes (ru_maxrss is in KiB on Linux): MiniMind's largest step
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({'torch': torch.__version__, 'blas': blas, 'modes': modes, 'peak_rss_mb': peak}))
 
 
 if __name__ == '__main__':

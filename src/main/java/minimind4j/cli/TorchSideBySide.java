@@ -113,11 +113,15 @@ final class TorchSideBySide {
             }
             out.say("  %-62s %10.0f %10.0f %11s", "this project's default (" + precision.describe() + ", " + Torch.threads() + " thread(s))", mine, ourGemm / 1e9, "1.00x");
             out.say("  (this project: %.0f before and %.0f after PyTorch's run)", before, after);
+            double torchRss = r.path("peak_rss_mb").asDouble(Double.NaN);
+            if (!Double.isNaN(torchRss))
+                out.say("  peak RSS: MiniMind's PyTorch process %.0f MB (its largest mode); this project's, below, for its own run", torchRss);
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("cpu", cpu.model());
             report.put("cpu_bf16", cpu.bf16Summary());
             report.put("torch", r.get("torch").asText());
             report.put("torch_blas", r.path("blas").asText("?"));
+            report.put("torch_peak_rss_mb", r.path("peak_rss_mb").asDouble(Double.NaN));
             report.put("supervised_tokens_per_step", supervisedPerStep);
             report.put("modes", rows);
             report.put("this_project_supervised_tokens_per_s", mine);
