@@ -70,7 +70,7 @@ final class StepBreakdown {
     static final List<String> FAMILIES = List.of(
             "matmul: q/k/v, o, gate/up, down projections",
             "matmul: lm_head on supervised positions",
-            "attention (fused SDPA, causal, GQA)",
+            "attention (causal, GQA; fused SDPA, or the math path for bf16 on a CPU)",
             "RMSNorm",
             "rotary embedding (q, k)",
             "SwiGLU activation (silu(gate) * up)",

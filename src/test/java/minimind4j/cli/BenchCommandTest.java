@@ -89,7 +89,7 @@ class BenchCommandTest {
             sum += bd.get(f).asDouble();
         }
         assertTrue(bd.get("matmul: q/k/v, o, gate/up, down projections").asDouble() > 0);
-        assertTrue(bd.get("attention (fused SDPA, causal, GQA)").asDouble() > 0);
+        assertTrue(bd.get("attention (causal, GQA; fused SDPA, or the math path for bf16 on a CPU)").asDouble() > 0);
         assertTrue(bd.get("optimizer (clip + AdamW)").asDouble() > 0);
         sum += bd.get("optimizer (clip + AdamW)").asDouble();
         assertEquals(bd.get("step_seconds").asDouble(), sum + bd.get("rest").asDouble(), 1e-9);
