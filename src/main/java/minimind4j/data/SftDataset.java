@@ -173,45 +173,9 @@ public final class SftDataset implements TokenDataset {
      * happened.
      */
     String applyTruncation(Measurement m) {
-        int n = m.size(), truncated = 0, lostAll = 0, overLength = 0, failed = 0;
-        String firstFailure = null, firstLost = null;
-        int[] kept = new int[n];
-        int k = 0;
-        for (int rec = 0; rec < n; rec++) {
-            if (m.failure()[rec] != null) {
-                if (failed++ == 0) firstFailure = m.failure()[rec];
-                continue;
-            }
-            boolean over = m.truncated(rec);
-            if (over && options.truncation() == Truncation.ERROR)
-                throw new UserError(index.location(rec) + ": " + m.fullLength()[rec] + " tokens, longer than --max_seq_len "
-                        + options.maxSeqLen() + " (raise --max_seq_len, or pass --truncation truncate or drop)");
-            if (over) truncated++;
-            if (m.lostAll(rec)) {
-                if (lostAll++ == 0) firstLost = index.location(rec);
-                continue;
-            }
-            if (over && options.truncation() == Truncation.DROP) {
-                overLength++;
-                continue;
-            }
-            kept[k++] = rec;
-        }
-        if (k == 0) throw new UserError(index.name() + ": no sample is left to train on (" + (failed > 0 ? firstFailure
-                : lostAll + " lose every supervised token at --max_seq_len " + options.maxSeqLen()) + ")");
-        if (k < n) keep = Arrays.copyOf(kept, k);
-        if (truncated == 0 && failed == 0 && lostAll == 0) return null;
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s: %d of %d samples longer than --max_seq_len %d",
-                index.name(), truncated, n, options.maxSeqLen()));
-        sb.append(switch (options.truncation()) {
-            case TRUNCATE -> " (truncated)";
-            case DROP -> " (dropped: " + overLength + ")";
-            case ERROR -> "";
-        });
-        if (lostAll > 0) sb.append(String.format(Locale.ROOT, "; %d dropped because no supervised token is left (first: %s)", lostAll, firstLost));
-        if (failed > 0) sb.append(String.format(Locale.ROOT, "; %d dropped because the chat template fails on them (first: %s)", failed, firstFailure));
-        sb.append(String.format(Locale.ROOT, "; training on %d samples", k));
-        return sb.toString();
+        Kept k = Kept.apply(m, index, options.truncation(), options.maxSeqLen(), "sample", "no supervised token is left", "supervised token");
+        if (k.records() != null) keep = k.records();
+        return k.summary();
     }
 
     /**
