@@ -112,7 +112,8 @@ public record RunSettings(Precision precision, int threads, List<String> lines) 
         if (!bf16 && (cpu.flags().contains("avx512_fp16") || cpu.flags().contains("amx_fp16"))) return null;
         double slower = CpuPrecision.emulationCost(p.autocast());
         return String.format(Locale.ROOT, "note: %s on this CPU (%s: %s) is emulated in software: its GEMMs measured %.1fx slower than fp32 here; "
-                + "--dtype auto would train in fp32", p.dtypeName(), cpu.model(), cpu.bf16Summary(), slower);
+                + "--dtype auto would %s", p.dtypeName(), cpu.model(), cpu.bf16Summary(), slower,
+                cpu.nativeBf16() ? "time fp32 and bf16 and train in the faster" : "train in fp32");
     }
 
     /** Prints the start lines on the first rank of a machine. */
