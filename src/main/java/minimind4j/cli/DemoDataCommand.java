@@ -33,6 +33,17 @@ public final class DemoDataCommand implements Callable<Integer> {
             description = "Write only the text files; leave the tokenizer directory alone.")
     boolean noTokenizer;
 
+    /** Runs {@code demo-data} without the launcher: {@code java -cp ... minimind4j.cli.DemoDataCommand --out_dir demo}. */
+    public static void main(String[] args) {
+        picocli.CommandLine cli = new picocli.CommandLine(new DemoDataCommand());
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (!(ex instanceof UserError)) throw ex;
+            cmd.getErr().println("error: " + ex.getMessage());
+            return 2;
+        });
+        System.exit(cli.execute(args));
+    }
+
     @Override
     public Integer call() throws IOException {
         if (vocabSize < 259) {

@@ -4,13 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import minimind4j.cli.DemoDataCommand;
 import minimind4j.UserError;
 import minimind4j.tokenizer.BpeModel;
 import minimind4j.tokenizer.BpeTrainer;
 import minimind4j.tokenizer.TokenizerFiles;
 import minimind4j.tokenizer.TrainingTexts;
-import picocli.CommandLine;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -49,17 +47,6 @@ public final class DemoData {
                             String readme, String license, String dpoJsonl) {}
 
     private DemoData() {}
-
-    /** Runs {@code demo-data} without the launcher: {@code java -cp ... minimind4j.demo.DemoData --out_dir demo}. */
-    public static void main(String[] args) {
-        CommandLine cli = new CommandLine(new DemoDataCommand());
-        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (!(ex instanceof UserError)) throw ex;
-            cmd.getErr().println("error: " + ex.getMessage());
-            return 2;
-        });
-        System.exit(cli.execute(args));
-    }
 
     /** The text files for {@code seed}; the same seed gives the same bytes. */
     public static DemoFiles generate(long seed) {

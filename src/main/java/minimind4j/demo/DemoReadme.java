@@ -51,7 +51,7 @@ final class DemoReadme {
                 or straight from the build:
 
                     mvn -q package -DskipTests
-                    java -cp 'target/minimind4j.jar:target/lib/*' minimind4j.demo.DemoData --out_dir demo --seed %d
+                    java -cp 'target/minimind4j.jar:target/lib/*' minimind4j.cli.DemoDataCommand --out_dir demo --seed %d
 
                 The same seed always gives byte-identical files (the tokenizer included). `--no_tokenizer` skips the
                 tokenizer; to retrain only the tokenizer on other text use `minimind tokenizer train`.
