@@ -264,7 +264,9 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Object> one = runMode(c, batches, true, Double.NaN, Distributed.single());
         Path result = Files.createTempFile("minimind-bench", ".json");
         say("%d processes, %d threads each, batch %d each:", d.nprocPerNode, Math.max(1, cores / d.nprocPerNode), batchSize);
-        int code = d.launch(spec, Math.max(1, cores / d.nprocPerNode), Map.of(RESULT_ENV, result.toString()));
+        // the workers compute in this process's choice (as sft's do), not each in its own timing of --dtype auto
+        int code = d.launch(spec, Math.max(1, cores / d.nprocPerNode), Map.of(RESULT_ENV, result.toString(),
+                minimind4j.train.RunSettings.WORKER_DTYPE, precision.dtypeName()));
         if (code != 0) return code;
         @SuppressWarnings("unchecked")
         Map<String, Object> many = new ObjectMapper().readValue(result.toFile(), Map.class);

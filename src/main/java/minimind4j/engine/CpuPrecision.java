@@ -25,10 +25,6 @@ public final class CpuPrecision {
         return fp32 / Math.max(other, 1);
     }
 
-    static double gemmRate(ScalarType type, int hidden, int intermediate) {
-        return gemmRate(type, hidden, intermediate, 1024);
-    }
-
     /** FLOP/s of [rows x hidden] x [hidden x intermediate] in the given type (null: fp32); best of a few runs. */
     static double gemmRate(ScalarType type, int hidden, int intermediate, long rows) {
         try (PointerScope scope = new PointerScope()) {
