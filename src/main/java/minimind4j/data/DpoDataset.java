@@ -62,14 +62,7 @@ public final class DpoDataset implements TokenDataset {
         JsonlIndex idx = index(paths, strict);
         if (idx.skipSummary() != null) log.accept(idx.skipSummary());
         DpoDataset ds = new DpoDataset(idx, tok, options);
-        try {
-            String summary = ds.applyTruncation(Measurement.of(ds, 0, log));
-            if (summary != null) log.accept(summary);
-        } catch (RuntimeException e) {
-            ds.close();
-            throw e;
-        }
-        return ds;
+        return Kept.measured(ds, ds::applyTruncation, log);
     }
 
     @Override

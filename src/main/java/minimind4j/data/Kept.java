@@ -15,6 +15,22 @@ import java.util.Locale;
  */
 record Kept(int[] records, String summary) {
     /**
+     * A freshly opened dataset with {@code --truncation} applied (every record rendered and tokenized once, on all
+     * cores) and what was truncated or dropped told to {@code log}; the dataset is closed if that fails.
+     */
+    static <D extends TokenDataset> D measured(D ds, java.util.function.Function<Measurement, String> applyTruncation,
+                                                java.util.function.Consumer<String> log) {
+        try {
+            String summary = applyTruncation.apply(Measurement.of(ds, 0, log));
+            if (summary != null) log.accept(summary);
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+        return ds;
+    }
+
+    /**
      * @param unit       "sample" or "pair"
      * @param lostAll    why a record with nothing left is dropped ("no supervised token is left")
      * @param lostTokens what such records lose, for the nothing-left error ("supervised token")

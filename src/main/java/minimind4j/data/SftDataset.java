@@ -96,14 +96,7 @@ public final class SftDataset implements TokenDataset {
         JsonlIndex idx = index(paths, strict, options.format());
         if (idx.skipSummary() != null) log.accept(idx.skipSummary());
         SftDataset ds = new SftDataset(idx, tok, options);
-        try {
-            String summary = ds.applyTruncation(Measurement.of(ds, 0, log));
-            if (summary != null) log.accept(summary);
-        } catch (RuntimeException e) {
-            ds.close();
-            throw e;
-        }
-        return ds;
+        return Kept.measured(ds, ds::applyTruncation, log);
     }
 
     @Override
