@@ -1,6 +1,5 @@
 package minimind4j.data.formats;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import minimind4j.UserError;
 import minimind4j.data.Conversation;
 import minimind4j.data.Conversation.Invalid;
@@ -32,16 +31,8 @@ public enum DataFormat {
     public String flag() { return name().toLowerCase(Locale.ROOT); }
 
     /** Parses one JSON record; not checked for training (see {@link Conversation#checkTrainable}). */
-    @SuppressWarnings("unchecked")
     public Conversation parse(String json) throws Invalid {
-        Object root;
-        try {
-            root = Fields.JSON.readValue(json, Object.class);
-        } catch (JsonProcessingException e) {
-            throw new Invalid("not valid JSON (" + e.getOriginalMessage() + ")");
-        }
-        if (!(root instanceof Map)) throw new Invalid("expected a JSON object");
-        return convert((Map<String, Object>) root);
+        return convert(Fields.object(json));
     }
 
     public Conversation convert(Map<String, Object> record) throws Invalid {

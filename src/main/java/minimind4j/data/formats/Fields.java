@@ -14,6 +14,19 @@ import java.util.regex.Pattern;
 /** What the converters share: content as a string or a list of parts, JSON given as strings, weights, tool calls. */
 final class Fields {
     static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One JSON record as an object, or why it is not one. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> object(String json) throws Invalid {
+        Object root;
+        try {
+            root = JSON.readValue(json, Object.class);
+        } catch (JsonProcessingException e) {
+            throw new Invalid("not valid JSON (" + e.getOriginalMessage() + ")");
+        }
+        if (!(root instanceof Map)) throw new Invalid("expected a JSON object");
+        return (Map<String, Object>) root;
+    }
     /** LLaMA-Factory's (and LLaVA's) media placeholders: a record using them needs the media to mean anything. */
     private static final Pattern MEDIA_PLACEHOLDER = Pattern.compile("<(image|video|audio)>");
 

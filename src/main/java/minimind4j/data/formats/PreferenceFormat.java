@@ -1,6 +1,5 @@
 package minimind4j.data.formats;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import minimind4j.data.Conversation;
 import minimind4j.data.Conversation.Invalid;
 import minimind4j.data.Turn;
@@ -38,16 +37,8 @@ public final class PreferenceFormat {
         public NotPreferenceData(String message) { super(message); }
     }
 
-    @SuppressWarnings("unchecked")
     public static Pair parse(String json) throws Invalid {
-        Object root;
-        try {
-            root = Fields.JSON.readValue(json, Object.class);
-        } catch (JsonProcessingException e) {
-            throw new Invalid("not valid JSON (" + e.getOriginalMessage() + ")");
-        }
-        if (!(root instanceof Map)) throw new Invalid("expected a JSON object");
-        return convert((Map<String, Object>) root);
+        return convert(Fields.object(json));
     }
 
     public static Pair convert(Map<String, Object> r) throws Invalid {
