@@ -112,7 +112,8 @@ public final class ChatCommand implements Callable<Integer> {
                 history.add(message("assistant", reply));
                 out.println();
                 if (showSpeed == 1)
-                    out.printf(Locale.ROOT, "[Speed]: %.2f tokens/s (%d tokens, %s)%n", r.tokens().length / Math.max(1e-9, r.seconds()), r.tokens().length, r.finishReason());
+                    out.printf(Locale.ROOT, "[Speed]: %.2f tokens/s (%d tokens, %s; %s)%n", r.tokens().length / Math.max(1e-9, r.seconds()),
+                            r.tokens().length, r.finishReason(), m.precision().describe());
                 out.println();
                 turn++;
             }
