@@ -47,11 +47,15 @@ class DiskFaultTest {
         data = Files.write(dir.resolve("sft.jsonl"), lines);
     }
 
-    /** Hidden 32, 2 layers: ~0.9 MB of weights, ~3.7 MB of resume checkpoint (fp32 model + AdamW state). */
+    /**
+     * Hidden 32, 2 layers: ~0.9 MB of weights, ~3.7 MB of resume checkpoint (fp32 model + AdamW state). Precision and
+     * threads are named: the straight run is compared bit for bit with the resumed one, and {@code --dtype auto} may
+     * choose differently at two starts (CI once chose bf16 for one and fp32 for the other).
+     */
     static String[] args(Path save, String... extra) {
         List<String> a = new ArrayList<>(List.of("sft", "--data_path", data.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
                 "--save_dir", save.toString(), "--hidden_size", "32", "--num_hidden_layers", "2", "--max_seq_len", "48",
-                "--log_interval", "1000", "--num_threads", "1", "--from_weight", "none", "--epochs", "2", "--batch_size", "4",
+                "--log_interval", "1000", "--dtype", "float32", "--num_threads", "1", "--from_weight", "none", "--epochs", "2", "--batch_size", "4",
                 "--learning_rate", "2e-3"));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
