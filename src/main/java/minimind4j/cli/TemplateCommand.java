@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import minimind4j.data.Conversation;
+import minimind4j.data.formats.Conversation;
 import minimind4j.tokenizer.ChatTemplate;
 import minimind4j.tokenizer.TokenizerConfig;
 import minimind4j.tokenizer.jinja.TemplateException;

@@ -1,5 +1,6 @@
 package minimind4j.data;
 
+import minimind4j.data.formats.Conversation;
 import minimind4j.UserError;
 import minimind4j.data.formats.PreferenceFormat;
 import minimind4j.data.formats.PreferenceFormat.Pair;

@@ -1,5 +1,6 @@
 package minimind4j.data;
 
+import minimind4j.data.formats.Conversation;
 import minimind4j.TestPaths;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import org.junit.jupiter.api.AfterAll;

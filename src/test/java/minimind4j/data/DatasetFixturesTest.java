@@ -1,5 +1,6 @@
 package minimind4j.data;
 
+import minimind4j.data.formats.Conversation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.TestPaths;

@@ -1,8 +1,7 @@
 package minimind4j.data.formats;
 
 import minimind4j.UserError;
-import minimind4j.data.Conversation;
-import minimind4j.data.Conversation.Invalid;
+import minimind4j.data.formats.Conversation.Invalid;
 
 import java.util.List;
 import java.util.Locale;

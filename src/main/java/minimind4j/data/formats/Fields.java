@@ -2,8 +2,7 @@ package minimind4j.data.formats;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import minimind4j.data.Conversation.Invalid;
-import minimind4j.data.Turn;
+import minimind4j.data.formats.Conversation.Invalid;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,8 +1,6 @@
 package minimind4j.data.formats;
 
-import minimind4j.data.Conversation;
-import minimind4j.data.Conversation.Invalid;
-import minimind4j.data.Turn;
+import minimind4j.data.formats.Conversation.Invalid;
 
 import java.util.ArrayList;
 import java.util.List;

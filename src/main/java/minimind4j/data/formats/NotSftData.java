@@ -1,6 +1,5 @@
 package minimind4j.data.formats;
 
-import minimind4j.data.Conversation;
 
 /**
  * A record of data that is not for SFT (preference pairs, KTO labels, multimodal samples, pretrain text). Unlike a

@@ -1,6 +1,5 @@
-package minimind4j.data;
+package minimind4j.data.formats;
 
-import minimind4j.data.formats.DataFormat;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -8,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The canonical conversation every input format is converted to ({@link minimind4j.data.formats}): turns with
+ * The canonical conversation every input format in this package is converted to: turns with
  * roles system/user/assistant/tool, tool calls, reasoning and a per-turn supervision flag, plus the tools offered.
  * {@link #messages()} is the shape the chat template takes.
  *
@@ -37,7 +36,7 @@ public record Conversation(List<Turn> turns, List<Object> tools) {
      * {@code SFTDataset.create_chat_prompt} makes it, without the checks training adds.
      */
     public static Conversation prepare(List<?> conversations) throws Invalid {
-        return minimind4j.data.formats.MiniMindFormat.fromList(conversations);
+        return MiniMindFormat.fromList(conversations);
     }
 
     /** The messages as the chat template takes them: role, content, reasoning_content, tool_calls. */

@@ -1,4 +1,4 @@
-package minimind4j.data;
+package minimind4j.data.formats;
 
 import java.util.List;
 
