@@ -1,10 +1,7 @@
-package minimind4j.cli;
+package minimind4j.export;
 
 import minimind4j.UserError;
 import minimind4j.checkpoint.HostTensor;
-import minimind4j.export.GgufModel;
-import minimind4j.export.GgufVocab;
-import minimind4j.export.OllamaModelfile;
 import minimind4j.gguf.GgmlType;
 import minimind4j.gguf.GgufWriter;
 import minimind4j.model.MiniMindLM;
@@ -20,10 +17,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /** {@code minimind export --format gguf}: one GGUF file for llama.cpp and an Ollama Modelfile beside it, in --out_dir. */
-final class GgufExport {
+public final class GgufExport {
     private GgufExport() {}
 
-    static GgmlType type(String dtype) {
+    public static GgmlType type(String dtype) {
         return switch (dtype.toLowerCase(Locale.ROOT)) {
             case "float32", "fp32", "f32" -> GgmlType.F32;
             case "float16", "fp16", "f16", "half" -> GgmlType.F16;
@@ -33,9 +30,10 @@ final class GgufExport {
         };
     }
 
-    static void write(Path weights, Map<String, HostTensor> sd, ModelConfig c, Path tokenizerDir, String dtype, Path outDir) {
+    /** {@code modelId}: the weight file's model name (its file name without extension), as chat and serve show it. */
+    public static void write(String modelId, Path weights, Map<String, HostTensor> sd, ModelConfig c, Path tokenizerDir, String dtype, Path outDir) {
         GgmlType type = type(dtype);
-        String name = WeightFiles.modelId(weights);
+        String name = modelId;
         if (name.equals("model") || name.equals("pytorch_model") || name.endsWith(".index"))  // a Hugging Face directory: its name
             name = weights.toAbsolutePath().getParent().getFileName().toString();
         boolean single = outDir.getFileName().toString().endsWith(".gguf");  // --out_dir x.gguf: that file, x.Modelfile beside it
@@ -62,7 +60,7 @@ final class GgufExport {
                 report(outDir, modelfilePath, c, type, name);
                 return;
             }
-            ExportCommand.intoDirectory(outDir, (tmp, at) -> {
+            ExportDirectory.intoDirectory(outDir, (tmp, at) -> {
                 try (java.io.FileOutputStream os = new java.io.FileOutputStream(at.file(tmp.resolve(fileName)).toFile())) {
                     g.write(os);
                     os.getFD().sync();  // on disk before the directory is renamed into place
