@@ -1,4 +1,4 @@
-package minimind4j.cli;
+package minimind4j.launch;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,16 +12,16 @@ import java.util.regex.Pattern;
  * peer ranks. ..."), which libtorch writes straight to the process's stdout on every group creation and no log level
  * silences. Output passes on at each '\n' or '\r', so a live progress bar still redraws.
  */
-final class WorkerOutput {
+public final class WorkerOutput {
     private static final Pattern GLOO_CONNECTED = Pattern.compile("\\[Gloo] Rank \\d+ is connected to \\d+ peer ranks\\. Expected number of connected peer ranks is : \\d+\\s*");
 
     private WorkerOutput() {}
 
-    static boolean isChatter(String line) {
+    public static boolean isChatter(String line) {
         return GLOO_CONNECTED.matcher(line).matches();
     }
 
-    static Thread pump(InputStream in, OutputStream out) {
+    public static Thread pump(InputStream in, OutputStream out) {
         Thread t = new Thread(() -> {
             ByteArrayOutputStream line = new ByteArrayOutputStream();
             try (in) {
