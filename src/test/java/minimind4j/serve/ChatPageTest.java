@@ -3,10 +3,6 @@ package minimind4j.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import minimind4j.TestPaths;
-import minimind4j.model.MiniMindLM;
-import minimind4j.model.ModelConfig;
-import minimind4j.tokenizer.MiniMindTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,8 +37,7 @@ class ChatPageTest {
     private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
-    private static MiniMindLM model;
-    private static MiniMindTokenizer tok;
+    private static ServerFixture fixture;
     private static ChatServer server;
     private static Process driver;
     private static String driverUrl;
@@ -56,9 +51,8 @@ class ChatPageTest {
             if (System.getenv("CI") != null) fail("CI needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
             assumeTrue(false, "chromium / chromedriver not installed; skipping the browser test");
         }
-        model = MiniMindLM.init(ModelConfig.minimind2(32, 2, false).withHeads(4, 2), 5);
-        tok = MiniMindTokenizer.load(TestPaths.minimind2());
-        server = ChatServer.start(model, tok, new ChatServer.Options("127.0.0.1", 0, 65536, 64, 0, "tiny-page"), null);
+        fixture = ServerFixture.tinyModel();
+        server = fixture.start(new ChatServer.Options("127.0.0.1", 0, 65536, 64, 0, "tiny-page"), null);
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
@@ -92,9 +86,7 @@ class ChatPageTest {
                 driver.destroy();
                 driver.waitFor(10, TimeUnit.SECONDS);
             }
-            if (server != null) server.close();
-            if (model != null) model.close();
-            if (tok != null) tok.close();
+            if (fixture != null) fixture.close();
         }
     }
 

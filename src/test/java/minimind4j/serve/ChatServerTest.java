@@ -4,11 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import minimind4j.TestPaths;
 import minimind4j.generate.Generator;
 import minimind4j.generate.Sampling;
 import minimind4j.model.MiniMindLM;
-import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,6 +39,7 @@ class ChatServerTest {
     private static final int CONTEXT = 300;
     private static final int CAP = 48;
 
+    private static ServerFixture fixture;
     private static MiniMindLM model;
     private static MiniMindTokenizer tok;
     private static ChatServer server;
@@ -50,17 +49,15 @@ class ChatServerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        model = MiniMindLM.init(ModelConfig.minimind2(32, 2, false).withHeads(4, 2), 5);
-        tok = MiniMindTokenizer.load(TestPaths.minimind2());
-        server = ChatServer.start(model, tok, new ChatServer.Options("127.0.0.1", 0, 4096, CAP, CONTEXT, "tiny-test"),
-                completions::add);
+        fixture = ServerFixture.tinyModel();
+        model = fixture.model();
+        tok = fixture.tok();
+        server = fixture.start(new ChatServer.Options("127.0.0.1", 0, 4096, CAP, CONTEXT, "tiny-test"), completions::add);
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) server.close();
-        if (model != null) model.close();
-        if (tok != null) tok.close();
+        if (fixture != null) fixture.close();
     }
 
     // ------------------------------------------------------------------------------------------------ helpers

@@ -2,9 +2,7 @@ package minimind4j.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import minimind4j.TestPaths;
 import minimind4j.model.MiniMindLM;
-import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,6 +42,7 @@ class ServeHardeningTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CHAT = "{\"messages\": [{\"role\": \"user\", \"content\": \"讲一个很长的故事\"}],"
             + " \"temperature\": 0, \"max_tokens\": %d, \"stream\": %s}";
+    private static ServerFixture fixture;
     private static MiniMindLM model;
     private static MiniMindTokenizer tok;
     private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -51,14 +50,14 @@ class ServeHardeningTest {
 
     @BeforeAll
     static void load() throws Exception {
-        model = MiniMindLM.init(ModelConfig.minimind2(32, 2, false).withHeads(4, 2), 5);
-        tok = MiniMindTokenizer.load(TestPaths.minimind2());
+        fixture = ServerFixture.tinyModel();
+        model = fixture.model();
+        tok = fixture.tok();
     }
 
     @AfterAll
     static void free() {
-        if (model != null) model.close();
-        if (tok != null) tok.close();
+        if (fixture != null) fixture.close();
     }
 
     private static ChatServer server(ChatServer.Limits limits, ChatServer.Access access,
