@@ -1,6 +1,7 @@
 package minimind4j.generate;
 
 import minimind4j.engine.Torch;
+import minimind4j.model.KvCache;
 import minimind4j.model.MiniMindLM;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -39,7 +40,7 @@ public final class Generator {
         String reason = "length";
         int maxPos = model.config().maxPositionEmbeddings();
         // one autocast region for the whole reply: its cache casts each weight to bf16/fp16 once, not once per token
-        try (NoGradGuard g = new NoGradGuard(); MiniMindLM.KvCache cache = new MiniMindLM.KvCache(model.config().numHiddenLayers());
+        try (NoGradGuard g = new NoGradGuard(); KvCache cache = new KvCache(model.config().numHiddenLayers());
              minimind4j.engine.Precision.Region autocast = model.precision().autocastRegion()) {
             int[] feed = prompt;
             while (n < maxNewTokens) {

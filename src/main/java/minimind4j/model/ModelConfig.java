@@ -96,8 +96,11 @@ public record ModelConfig(
 
     public static ModelConfig minimind3(int hidden, int layers) { return minimind3(hidden, layers, false); }
 
-    /** Which MiniMind version's architecture this is: "minimind3" (q/k norm) or "minimind2". */
-    public String family() { return qkNorm ? "minimind3" : "minimind2"; }
+    /** Which MiniMind version's architecture this is: minimind-3 (q/k norm) or MiniMind2. */
+    public ModelFamily modelFamily() { return qkNorm ? ModelFamily.MINIMIND3 : ModelFamily.MINIMIND2; }
+
+    /** {@link #modelFamily()} as files and flags spell it: "minimind3" or "minimind2". */
+    public String family() { return modelFamily().id(); }
 
     public ModelConfig withVocabSize(int v) {
         return new ModelConfig(hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, v, intermediateSize,

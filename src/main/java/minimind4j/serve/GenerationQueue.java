@@ -3,6 +3,7 @@ package minimind4j.serve;
 import minimind4j.engine.Torch;
 import minimind4j.generate.Generator;
 import minimind4j.generate.Sampling;
+import minimind4j.model.KvCache;
 import minimind4j.model.MiniMindLM;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -80,7 +81,7 @@ final class GenerationQueue implements AutoCloseable {
     /** One sequence in the batch: its cache, its random stream, what it has seen and generated. */
     private static final class Active {
         final Ticket ticket;
-        final MiniMindLM.KvCache cache;
+        final KvCache cache;
         final SplittableRandom random;
         final int[] seen;
         int count;
@@ -93,7 +94,7 @@ final class GenerationQueue implements AutoCloseable {
         Active(Ticket t, int layers) {
             this.ticket = t;
             Job j = t.job;
-            this.cache = new MiniMindLM.KvCache(layers);
+            this.cache = new KvCache(layers);
             this.random = new SplittableRandom(j.seed());
             int room = Math.max(0, j.maxNewTokens());
             this.seen = Arrays.copyOf(j.prompt(), j.prompt().length + room);
@@ -248,7 +249,7 @@ final class GenerationQueue implements AutoCloseable {
         float[] logits;
         try (PointerScope scope = Torch.scope()) {
             long[] ids = new long[b];
-            MiniMindLM.KvCache[] caches = new MiniMindLM.KvCache[b];
+            KvCache[] caches = new KvCache[b];
             for (int r = 0; r < b; r++) {
                 ids[r] = batch.get(r).next;
                 caches[r] = batch.get(r).cache;

@@ -82,7 +82,7 @@ class MiniMindLMTest {
             m.train(false);
             long[] ids = {1, 8, 13, 21, 34, 55, 89, 2};
             float[] full = Torch.toFloats(m.logits(m.forward(Torch.longs(ids, 1, ids.length), null, null, null).states()));
-            try (MiniMindLM.KvCache cache = new MiniMindLM.KvCache(c.numHiddenLayers())) {
+            try (KvCache cache = new KvCache(c.numHiddenLayers())) {
                 long[] prefix = {1, 8, 13};
                 m.forward(Torch.longs(prefix, 1, prefix.length), null, null, cache);
                 // a multi-token chunk (positions 3..5) on top of the cache: the offset causal mask lets position p see 0..p

@@ -3,6 +3,7 @@ package minimind4j.serve;
 import minimind4j.engine.Torch;
 import minimind4j.generate.Generator;
 import minimind4j.generate.Sampling;
+import minimind4j.model.KvCache;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import org.bytedeco.javacpp.PointerScope;
@@ -50,12 +51,12 @@ class BatchedGenerationTest {
         int[] next = {40, 41, 42};
         try (NoGradGuard g = new NoGradGuard(); PointerScope scope = Torch.scope()) {
             int layers = model.config().numHiddenLayers();
-            MiniMindLM.KvCache[] batch = new MiniMindLM.KvCache[prompts.length];
+            KvCache[] batch = new KvCache[prompts.length];
             float[][] alone = new float[prompts.length][];
             for (int r = 0; r < prompts.length; r++) {
-                batch[r] = new MiniMindLM.KvCache(layers);
+                batch[r] = new KvCache(layers);
                 model.forward(ids(prompts[r]), null, null, batch[r]);
-                try (MiniMindLM.KvCache own = new MiniMindLM.KvCache(layers)) {
+                try (KvCache own = new KvCache(layers)) {
                     model.forward(ids(prompts[r]), null, null, own);
                     alone[r] = Torch.toFloats(model.logits(model.forward(ids(new int[]{next[r]}), null, null, own).states()));
                 }
