@@ -25,7 +25,8 @@ public final class StageDefaultValues implements IDefaultValueProvider {
         } catch (UserError badFamily) {
             return null;  // the run reports it
         }
-        return switch (option.longestName()) {
+        // --save_dir and --save-dir are equally long: the snake_case spelling names the flag
+        return switch ("--" + option.longestName().substring(2).replace('-', '_')) {
             case "--save_dir" -> d.saveDir().toString();
             case "--save_weight" -> d.saveWeight();
             case "--epochs" -> String.valueOf(d.epochs());

@@ -23,7 +23,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** What {@code minimind sft} and {@code minimind pretrain} share: the flags, their stage defaults, and the run. */
+/** What {@code minimind sft}, {@code pretrain}, {@code lora} and {@code dpo} share: the flags, their stage defaults, and the run. */
 abstract class TrainCommand implements Callable<Integer> {
     @Mixin
     TrainFlags f = new TrainFlags();
@@ -56,8 +56,6 @@ abstract class TrainCommand implements Callable<Integer> {
         return parsed != null && parsed.hasMatchedOption(option);
     }
 
-    /** The run's precision and threads: chosen once (see {@link RunSettings}), after the first options. */
-    private RunSettings settings;
 
     /** Settings when the user gave no data: the bundled demo; null when the stage has no demo. */
     Demo.Profile demoProfile() { return null; }
@@ -170,7 +168,8 @@ abstract class TrainCommand implements Callable<Integer> {
         if (f.cpuAutocast && DistributedFlags.localRank() <= 0)
             System.out.println("note: --cpu_autocast is no longer needed: --dtype applies on a CPU as on CUDA");
         TrainConfig o = options(s, demo);
-        settings = RunSettings.choose(f.device, f.dtype, f.numThreads, DistributedFlags.localRank(), config, o.maxSeqLen(),
+        // the run's precision and threads, chosen once (see RunSettings)
+        RunSettings settings = RunSettings.choose(f.device, f.dtype, f.numThreads, DistributedFlags.localRank(), config, o.maxSeqLen(),
                 o.fromResume() ? RunFiles.resume(o.saveDir(), o.saveWeight(), config) : null);
         settings.print(System.out, DistributedFlags.localRank());
         Precision precision = settings.precision();
