@@ -196,7 +196,11 @@ public final class Weights {
      * key. Not strict: matching tensors are loaded, the rest keep their fresh initialisation, and the report is printed.
      */
     public static MiniMindLM load(Path path, ModelConfig c, boolean strict, PrintStream report) {
-        LinkedHashMap<String, HostTensor> host = read(path);
+        return load(path, read(path), c, strict, report);
+    }
+
+    /** {@link #load(Path, ModelConfig, boolean, PrintStream)} from {@code path}'s tensors already read ({@link #read}). */
+    public static MiniMindLM load(Path path, Map<String, HostTensor> host, ModelConfig c, boolean strict, PrintStream report) {
         requireFinite(path, host);
         Report r = check(MiniMindLM.expectedShapes(c), host);
         if (!r.clean()) {

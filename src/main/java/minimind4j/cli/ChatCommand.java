@@ -1,12 +1,12 @@
 package minimind4j.cli;
 
-import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.generate.Generator;
 import minimind4j.generate.Sampling;
 import minimind4j.generate.StreamingDecoder;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
+import minimind4j.train.RunFiles;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,15 +67,15 @@ public final class ChatCommand implements Callable<Integer> {
         PrintStream out = this.out != null ? this.out
                 : new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
         w.applyThreads();
-        Path file = w.file();
-        Map<String, HostTensor> sd = Weights.read(file);
-        ModelConfig c = w.config(sd);
+        RunFiles.Loaded weights = w.read();
+        Path file = weights.file();
+        ModelConfig c = w.config(weights);
         // MiniMind decides by the weight's name; for a path, the file name is that name (not the folders above it)
         // (with --lora the adapter was trained on conversations: chat, whatever the base is called)
         boolean continuation = w.lora == null && file.getFileName().toString().contains("pretrain");
         Sampling sampling = new Sampling(temperature, topP, topK, repetitionPenalty);
         long baseSeed = seed != null ? seed : System.nanoTime();
-        try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath); MiniMindLM m = w.onDevice(Weights.load(file, c, w.strict.strict(), System.err), dtype)) {
+        try (MiniMindTokenizer tok = MiniMindTokenizer.load(w.tokenizerPath); MiniMindLM m = w.onDevice(Weights.load(file, weights.tensors(), c, w.strict.strict(), System.err), dtype)) {
             Generator gen = new Generator(m);
             List<Map<String, Object>> history = new ArrayList<>();
             boolean interactive = prompt == null && isTerminal();

@@ -8,7 +8,7 @@ import minimind4j.generate.Sampling;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
-import minimind4j.train.TrainOptions;
+import minimind4j.train.TrainConfig;
 import minimind4j.train.Trainer;
 
 import java.io.IOException;
@@ -66,7 +66,7 @@ final class Demo {
 
     static Path dir() { return home().resolve("demo"); }
 
-    static Path pretrainWeights() { return dir().resolve("weights").resolve("pretrain_" + MODEL.hiddenSize() + ".pth"); }
+    static Path pretrainWeights() { return minimind4j.train.RunFiles.weights(dir().resolve("weights"), "pretrain", MODEL); }
 
     /** {@code q} as one user turn through the tokenizer's chat template, with the assistant's turn opened. */
     static int[] chatPrompt(MiniMindTokenizer tok, String q) {
@@ -78,8 +78,17 @@ final class Demo {
         return tok.decode(g.generate(prompt, maxTokens, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true).strip().replace("\n", " ");
     }
 
+    /**
+     * A demo run: its model, files, and {@code schedule}, the training settings it sets by name (epochs, batch,
+     * learning rate, ...) over the stage's defaults.
+     */
     record Profile(ModelConfig model, Path saveDir, Path data, Path evalData, Path tokenizer, Path prompts,
-                   int epochs, int batchSize, double learningRate, int maxSeqLen, int logInterval, int evalInterval) {
+                   java.util.function.UnaryOperator<TrainConfig.Builder> schedule) {
+
+        /** Sets the demo's files and schedule in {@code b} (the stage's defaults; flags given are set after). */
+        TrainConfig.Builder apply(TrainConfig.Builder b) {
+            return schedule.apply(b.saveDir(saveDir).accumulationSteps(1).dataPaths(List.of(data)).tokenizerPath(tokenizer).evalData(evalData));
+        }
 
         /**
          * Checks the bundled files and puts the bundled pretrained weights where --from_weight pretrain looks;
@@ -89,7 +98,8 @@ final class Demo {
             for (Path p : List.of(data, tokenizer.resolve("tokenizer.json"), pretrainWeights()))
                 if (!Files.exists(p)) throw new UserError(p + ": bundled demo file missing (run from the minimind4j checkout or the unzipped distribution, or pass --data_path)");
             out.println("no --data_path given and no " + usualData + ": running the bundled demo (" + dir() + ", see demo/README.md)");
-            out.printf("demo: %s, lr %.0e, %d epochs, batch %d; pass --data_path to train on your own data%n", data, learningRate, epochs, batchSize);
+            TrainConfig.Builder s = schedule.apply(TrainConfig.builder());
+            out.printf("demo: %s, lr %.0e, %d epochs, batch %d; pass --data_path to train on your own data%n", data, s.learningRate(), s.epochs(), s.batchSize());
             out.flush();
             try {
                 Files.createDirectories(saveDir);
@@ -101,7 +111,7 @@ final class Demo {
         }
 
         /** Greedy answers of the pretrained and the fine-tuned model to the held-out prompts. */
-        void showComparison(PrintStream out, ModelConfig config, TrainOptions o, Trainer t) {
+        void showComparison(PrintStream out, ModelConfig config, TrainConfig o, Trainer t) {
             // a run from scratch (--from_weight none) has no "before" model to compare with
             if (!Files.exists(t.weightPath(o.fromWeight()))) return;
             List<String> questions;
@@ -131,7 +141,8 @@ final class Demo {
     static Profile lora() {
         Path d = dir();
         return new Profile(MODEL, home().resolve("out").resolve("demo"), d.resolve("sft.jsonl"), d.resolve("sft_eval.jsonl"),
-                d.resolve("tokenizer"), d.resolve("prompts.txt"), 2, 16, 5e-3, 128, 20, 100);
+                d.resolve("tokenizer"), d.resolve("prompts.txt"),
+                b -> b.epochs(2).batchSize(16).learningRate(5e-3).maxSeqLen(128).logInterval(20).evalInterval(100));
     }
 
     /**
@@ -141,12 +152,14 @@ final class Demo {
     static Profile dpo() {
         Path d = dir();
         return new Profile(MODEL, home().resolve("out").resolve("demo"), d.resolve("dpo.jsonl"), null,
-                d.resolve("tokenizer"), d.resolve("prompts.txt"), 2, 8, 1e-4, 128, 10, 100);
+                d.resolve("tokenizer"), d.resolve("prompts.txt"),
+                b -> b.epochs(2).batchSize(8).learningRate(1e-4).maxSeqLen(128).logInterval(10).evalInterval(100));
     }
 
     static Profile sft() {
         Path d = dir();
         return new Profile(MODEL, home().resolve("out").resolve("demo"), d.resolve("sft.jsonl"), d.resolve("sft_eval.jsonl"),
-                d.resolve("tokenizer"), d.resolve("prompts.txt"), 2, 16, 1e-3, 128, 20, 100);
+                d.resolve("tokenizer"), d.resolve("prompts.txt"),
+                b -> b.epochs(2).batchSize(16).learningRate(1e-3).maxSeqLen(128).logInterval(20).evalInterval(100));
     }
 }

@@ -5,7 +5,10 @@ import minimind4j.lora.LoraConfig;
 import minimind4j.lora.LoraTargets;
 import minimind4j.lora.LoraTraining;
 import minimind4j.train.DpoLoss;
-import minimind4j.train.TrainOptions;
+import minimind4j.train.RunFiles;
+import minimind4j.train.Stage;
+import minimind4j.train.StageDefaults;
+import minimind4j.train.TrainConfig;
 import minimind4j.train.Trainer;
 import minimind4j.checkpoint.Weights;
 import minimind4j.generate.Generator;
@@ -21,17 +24,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-@Command(name = "dpo", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "dpo", mixinStandardHelpOptions = true, sortOptions = false, defaultValueProvider = StageDefaultValues.class,
+        resourceBundle = "minimind4j.cli.StageHelp$Dpo",
         description = {"Direct Preference Optimization, as MiniMind's trainer/train_dpo.py: trains on pairs of replies (chosen, rejected)",
                 "against a frozen reference copy of the starting model. Starts from {save_dir}/{from_weight}_{hidden}.pth (default",
                 "out/full_sft_512.pth) and saves {save_dir}/dpo_{hidden}.pth. Data: MiniMind's {\"chosen\": [messages], \"rejected\": [messages]},",
                 "TRL's prompt/chosen/rejected (standard or conversational), LLaMA-Factory's ShareGPT / Alpaca / v1 preference records.",
-                "Defaults follow the model family's MiniMind version (read from the weights): minimind2 (default) = train_dpo.py at 83e52f6a (beta 0.1, per-sequence",
-                "log-probability averaged over the reply, empty_think_ratio 0.05); minimind3 = the current one (beta 0.15, summed, 0.2).",
-                "Both: 1 epoch, batch 4, lr 4e-8, max_seq_len 1024, dataset/dpo.jsonl, log and save every 100 steps.",
+                "Defaults follow the model family's MiniMind version (read from the weights): minimind2 (default) = train_dpo.py at 83e52f6a (beta ${bundle:m2.beta}, per-sequence",
+                "log-probability averaged over the reply, empty_think_ratio ${bundle:m2.empty_think_ratio}); minimind3 = the current one (beta ${bundle:m3.beta}, summed, ${bundle:m3.empty_think_ratio}).",
+                "Both: ${bundle:m2.epochs} epoch, batch ${bundle:m2.batch_size}, lr ${bundle:m2.learning_rate}, max_seq_len ${bundle:m2.max_seq_len}, ${bundle:m2.data_path}, log and save every ${bundle:m2.save_interval} steps.",
                 "With no --data_path and no dataset/dpo.jsonl, runs the bundled demo on the demo SFT model (run `minimind sft` first)."})
 public final class DpoCommand extends TrainCommand {
-    @Option(names = "--beta", description = "DPO's beta: the strength of the pull towards the reference (default: 0.1 for minimind2, 0.15 for minimind3)")
+    @Option(names = "--beta", description = "DPO's beta: the strength of the pull towards the reference (default for the model family: ${DEFAULT-VALUE}; 0.1 for minimind2, 0.15 for minimind3 files)")
     Double beta;
     @Option(names = {"--dpo_reduction", "--dpo-reduction"}, defaultValue = "auto",
             description = "Per-sequence log-probability: mean over the reply tokens (MiniMind2), sum (minimind-3), or auto = by the model's family (default: auto)")
@@ -48,32 +52,36 @@ public final class DpoCommand extends TrainCommand {
     String loraTarget;
 
     @Override
-    StageDefaults defaults(String family) {
-        return new StageDefaults("dpo", loraRank != null ? "lora_dpo" : "dpo", 1, 4, 4e-8, 1, 1024, "dataset/dpo.jsonl", "full_sft", family.equals("minimind3") ? 0.2 : 0.05);
+    Stage stage() { return Stage.DPO; }
+
+    /** train_dpo.py's defaults ({@link StageDefaults}); with --lora_rank saved as lora_dpo. */
+    @Override
+    TrainConfig defaults(String family) {
+        TrainConfig d = super.defaults(family);
+        return loraRank == null ? d : d.toBuilder().saveWeight(StageDefaults.DPO_LORA_SAVE_WEIGHT).build();
     }
 
     @Override
     Demo.Profile demoProfile() { return Demo.dpo(); }
 
     @Override
-    TrainOptions options(StageDefaults s, Demo.Profile demo) {
-        if (demo != null && f.fromWeight == null) {
-            Path sft = TrainFlags.or(f.saveDir, demo.saveDir()).resolve("full_sft_" + demo.model().hiddenSize() + ".pth");
+    TrainConfig options(TrainConfig s, Demo.Profile demo) {
+        if (demo != null && !given("--from_weight")) {
+            Path sft = RunFiles.weights(given("--save_dir") ? f.saveDir : demo.saveDir(), "full_sft", demo.model());
             if (!Files.exists(sft))
                 throw new UserError(sft + ": the demo's DPO starts from the demo's SFT model; run `" + Demo.command() + " sft` first (a few minutes), then `" + Demo.command() + " dpo`");
         }
         if (f.evalData != null) throw new UserError("--eval_data: dpo has no held-out evaluation (it reports reward accuracy on the training pairs)");
-        if (f.lossAverage != null && !f.lossAverage.equals("batches"))
+        if (given("--loss_average") && !f.lossAverage.equals("batches"))
             throw new UserError("--loss_average " + f.lossAverage + ": dpo averages its loss over pairs (batches only)");
         if (f.dataFormat != null && !f.dataFormat.equals("auto"))
             throw new UserError("--data_format " + f.dataFormat + ": dpo reads each record's preference shape from its keys (MiniMind's, TRL's, LLaMA-Factory's); leave it out");
-        if (f.saveInterval == null) f.saveInterval = 100;
         return super.options(s, demo);
     }
 
     /** After the demo: the SFT model's and the DPO model's greedy answers to the held-out questions. */
     @Override
-    void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainOptions o, Trainer t) {
+    void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainConfig o, Trainer t) {
         if (loraRank != null) return;
         List<String> questions;
         try {
@@ -99,9 +107,9 @@ public final class DpoCommand extends TrainCommand {
     }
 
     @Override
-    Trainer prepare(Trainer t, TrainOptions o) {
+    Trainer prepare(Trainer t, TrainConfig o) {
         String family = t.config().family();  // read from the starting weights
-        double b = beta != null ? beta : family.equals("minimind3") ? 0.15 : 0.1;
+        double b = given("--beta") ? beta : StageDefaults.dpoBeta(family);
         boolean lora = loraRank != null;
         if (lora) {
             if (o.fromWeight().equals("none")) throw new UserError("--from_weight none: LoRA adapts a trained model; pass --from_weight NAME or a file path");

@@ -1,6 +1,5 @@
 package minimind4j.cli;
 
-import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.data.JsonlIndex;
 import minimind4j.data.PretrainDataset;
@@ -9,6 +8,7 @@ import minimind4j.data.TokenDataset;
 import minimind4j.engine.Precision;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
+import minimind4j.train.RunFiles;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import minimind4j.train.Evaluation;
 import picocli.CommandLine.Command;
@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -60,16 +59,16 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Precision precision = Precision.resolve(device, dtype, -1);
-        Path weight = FromWeight.looksLikeFile(weightName) ? Path.of(weightName) : FromWeight.named(weightName, saveDir, new ModelFlags(), "--weight");
-        Map<String, HostTensor> sd = Weights.read(weight);
-        ModelConfig c = Weights.inferConfig(sd, heads != null ? heads : Weights.headsBeside(weight, 8));
+        Path weight = RunFiles.isPath(weightName) ? Path.of(weightName) : FromWeight.named(weightName, saveDir, new ModelFlags(), "--weight");
+        RunFiles.Loaded read = RunFiles.readWithHeads(weight, heads, 8);
+        ModelConfig c = read.inferred();
         String st = stage != null ? stage : detectStage(data);
         long start = System.nanoTime();
         double sum = 0;
         long tokens = 0;
         int samples;
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizerPath);
-             MiniMindLM model = WeightFiles.withLora(Weights.load(weight, c, strict.strict(), System.err).to(precision), lora);
+             MiniMindLM model = WeightFiles.withLora(Weights.load(weight, read.tensors(), c, strict.strict(), System.err).to(precision), lora);
              TokenDataset ds = open(st, tok)) {
             samples = ds.size();
             Evaluation.Total t = Evaluation.run(model, ds, batchSize, 0, precision);

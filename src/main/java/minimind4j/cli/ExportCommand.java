@@ -10,6 +10,7 @@ import minimind4j.export.GgufModel;
 import minimind4j.export.HfExport;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
+import minimind4j.train.RunFiles;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,9 +53,10 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path file = w.file();
-        Map<String, HostTensor> sd = Weights.read(file);
-        ModelConfig c = w.config(sd);
+        RunFiles.Loaded weights = w.read();
+        Path file = weights.file();
+        Map<String, HostTensor> sd = weights.tensors();
+        ModelConfig c = w.config(weights);
         Weights.requireFinite(file, sd);
         if (!format.equals("hf") && !format.equals("gguf")) throw new UserError("--format " + format + ": expected hf or gguf");
         if (format.equals("gguf")) GgufModel.architecture(c);  // refuses what llama.cpp has no architecture for
@@ -65,7 +67,7 @@ public final class ExportCommand implements Callable<Integer> {
             if (w.strict.strict())
                 throw new UserError(r.describe(file) + "\n  only a complete MiniMind state dict can be exported (--strict 0 exports the tensors that fit, the rest freshly initialised)");
             // --strict 0: the model as chat would load it (report printed), then its complete state dict
-            try (MiniMindLM m = Weights.load(file, c, false, System.err)) {
+            try (MiniMindLM m = Weights.load(file, sd, c, false, System.err)) {
                 sd = Weights.hostStateDict(m, minimind4j.checkpoint.DType.F32);
             }
         }

@@ -12,7 +12,8 @@ import minimind4j.lora.LoraTraining;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
-import minimind4j.train.TrainOptions;
+import minimind4j.train.Stage;
+import minimind4j.train.TrainConfig;
 import minimind4j.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,7 +24,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-@Command(name = "lora", mixinStandardHelpOptions = true, sortOptions = false, subcommands = LoraMergeCommand.class,
+@Command(name = "lora", mixinStandardHelpOptions = true, sortOptions = false, defaultValueProvider = StageDefaultValues.class,
+        resourceBundle = "minimind4j.cli.StageHelp$Lora", subcommands = LoraMergeCommand.class,
         description = {"LoRA fine-tuning, as MiniMind's trainer/train_lora.py: low-rank adapters on a frozen model, trained on SFT data.",
                 "Starts from {save_dir}/{from_weight}_{hidden}.pth (default out/full_sft_512.pth; --from_weight also takes a file path)",
                 "and saves only the adapters, as MiniMind's {save_dir}/{lora_name}_{hidden}.pth (model_lora.py's key names, loadable by its load_lora);",
@@ -50,27 +52,26 @@ public final class LoraCommand extends TrainCommand {
     private LoraTraining training;
 
     @Override
-    StageDefaults defaults(String family) {
-        // train_lora.py: epochs 10, batch 32, lr 1e-4, accumulation 1, max_seq_len 340, SFT data, from full_sft;
-        // the empty-think ratio of the family's SFT stage
-        return new StageDefaults("sft", loraName != null ? loraName : "lora_medical", 10, 32, 1e-4, 1, 340, "dataset/lora_medical.jsonl", "full_sft",
-                family.equals("minimind3") ? 0.2 : 0.05);
+    Stage stage() { return Stage.LORA; }
+
+    /** train_lora.py's defaults ({@link minimind4j.train.StageDefaults}), saved under --lora_name when given. */
+    @Override
+    TrainConfig defaults(String family) {
+        TrainConfig d = super.defaults(family);
+        return loraName == null ? d : d.toBuilder().saveWeight(loraName).build();
     }
 
     @Override
     Demo.Profile demoProfile() { return Demo.lora(); }
 
     @Override
-    TrainOptions options(StageDefaults s, Demo.Profile demo) {
-        // the demo adapts the bundled pretrained model; train_lora.py logs every 10 steps
-        StageDefaults d = new StageDefaults(s.stage(), s.saveWeight(), s.epochs(), s.batchSize(), s.learningRate(), s.accumulationSteps(),
-                s.maxSeqLen(), s.dataPath(), demo != null ? "pretrain" : s.fromWeight(), s.emptyThinkRatio());
-        if (f.logInterval == null && demo == null) f.logInterval = 10;
-        return super.options(d, demo);
+    TrainConfig options(TrainConfig s, Demo.Profile demo) {
+        // the demo adapts the bundled pretrained model
+        return super.options(demo != null ? s.toBuilder().fromWeight("pretrain").build() : s, demo);
     }
 
     @Override
-    Trainer prepare(Trainer t, TrainOptions o) {
+    Trainer prepare(Trainer t, TrainConfig o) {
         LoraConfig cfg = new LoraConfig(rank, alpha != null ? alpha : rank, dropout, LoraTargets.parse(target));
         if (o.fromWeight().equals("none")) throw new UserError("--from_weight none: LoRA adapts a trained model; pass --from_weight NAME or a file path");
         String base = peftBaseModel != null ? peftBaseModel : t.fromWeightPath().toString();
@@ -79,7 +80,7 @@ public final class LoraCommand extends TrainCommand {
     }
 
     @Override
-    void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainOptions o, Trainer t) {
+    void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainConfig o, Trainer t) {
         List<String> questions;
         try {
             questions = Files.readAllLines(demo.prompts()).stream().map(String::strip).filter(q -> !q.isEmpty()).toList();

@@ -8,6 +8,7 @@ import minimind4j.checkpoint.Weights;
 import minimind4j.lora.LoraAdapters;
 import minimind4j.lora.LoraFiles;
 import minimind4j.model.ModelConfig;
+import minimind4j.train.RunFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,8 +43,9 @@ public final class LoraMergeCommand implements Callable<Integer> {
             default -> throw new UserError("--dtype " + dtype + ": expected float16, bfloat16 or float32");
         };
         if (Files.isDirectory(out)) throw new UserError("--out " + out + ": is a directory; pass a file name such as merged_512.pth");
-        Map<String, HostTensor> base = Weights.read(weight);
-        ModelConfig c = Weights.inferConfig(base, heads != null ? heads : Weights.headsBeside(weight, 8));
+        RunFiles.Loaded read = RunFiles.readWithHeads(weight, heads, 8);
+        Map<String, HostTensor> base = read.tensors();
+        ModelConfig c = read.inferred();
         LinkedHashMap<String, HostTensor> merged;
         int layers;
         try (LoraAdapters a = LoraFiles.read(lora, c, null)) {

@@ -40,7 +40,12 @@ public final class Minimind {
     }
 
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new Minimind());
+        return run(CommandLine.defaultFactory(), args);
+    }
+
+    /** {@link #run(String...)} with the commands made by {@code factory} (tests hand a training command its {@code LossFault}). */
+    static int run(CommandLine.IFactory factory, String... args) {
+        CommandLine cli = new CommandLine(new Minimind(), factory);
         cli.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true));
         cli.setErr(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true));
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {

@@ -2,10 +2,10 @@ package minimind4j.cli;
 
 import minimind4j.UserError;
 
-import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
+import minimind4j.train.RunFiles;
 import minimind4j.serve.ChatServer;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import picocli.CommandLine.Command;
@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -98,9 +97,9 @@ public final class ServeCommand implements Callable<Integer> {
                 maxConnections, millis(idleTimeout), millis(headerTimeout), millis(bodyTimeout));
         ChatServer.Access access = new ChatServer.Access(key, corsOrigins);
         w.applyThreads();
-        Path file = w.file();
-        Map<String, HostTensor> sd = Weights.read(file);
-        ModelConfig c = w.config(sd);
+        RunFiles.Loaded weights = w.read();
+        Path file = weights.file();
+        ModelConfig c = w.config(weights);
         MiniMindTokenizer tok;
         try {
             tok = MiniMindTokenizer.load(w.tokenizerPath);
@@ -109,7 +108,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         CountDownLatch released = new CountDownLatch(1);
         boolean served = false;
-        try (tok; MiniMindLM m = loadModel(file, c)) {
+        try (tok; MiniMindLM m = loadModel(weights, c)) {
             String id = WeightFiles.modelId(file);
             ChatServer.Options options = new ChatServer.Options(host, port, maxBodyBytes, maxNewTokens, maxSeqLen, id,
                     limits, access);
@@ -161,8 +160,8 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /** The model to serve, on its device (the one place that decides what is loaded). */
-    private MiniMindLM loadModel(Path file, ModelConfig c) {
-        return w.onDevice(Weights.load(file, c, w.strict.strict(), System.err), dtype);
+    private MiniMindLM loadModel(RunFiles.Loaded weights, ModelConfig c) {
+        return w.onDevice(Weights.load(weights.file(), weights.tensors(), c, w.strict.strict(), System.err), dtype);
     }
 
     private static long millis(double seconds) {

@@ -5,9 +5,15 @@ import minimind4j.UserError;
 import minimind4j.engine.Precision;
 import minimind4j.model.ModelConfig;
 import minimind4j.train.Distributed;
+import minimind4j.train.LossFault;
 import minimind4j.train.RunSettings;
-import minimind4j.train.TrainOptions;
+import minimind4j.train.LossAverage;
+import minimind4j.train.RunFiles;
+import minimind4j.train.Stage;
+import minimind4j.train.StageDefaults;
+import minimind4j.train.TrainConfig;
 import minimind4j.train.Trainer;
+import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,7 +23,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** What {@code minimind sft} and {@code minimind pretrain} share: the flags, their stage defaults, and the run. */
+/** What {@code minimind sft}, {@code pretrain}, {@code lora} and {@code dpo} share: the flags, their stage defaults, and the run. */
 abstract class TrainCommand implements Callable<Integer> {
     @Mixin
     TrainFlags f = new TrainFlags();
@@ -29,26 +35,27 @@ abstract class TrainCommand implements Callable<Integer> {
     StrictFlag strict = new StrictFlag();
     @Spec
     CommandSpec spec;
+    /** The steps whose loss the trainer makes NaN: none, except in tests of the skip path (see CliRun). */
+    LossFault lossFault = LossFault.NONE;
+
+    /** The stage this command trains. */
+    abstract Stage stage();
 
     /**
-     * The stage's defaults, those of MiniMind's train_full_sft.py / train_pretrain.py of the model family's own
-     * MiniMind version, applied to every unset flag.
+     * The stage's defaults for a model family ("minimind2" or "minimind3"), applied to every flag not given
+     * ({@link StageDefaults}); lora and dpo adjust them for their own flags.
      */
-    record StageDefaults(String stage, String saveWeight, int epochs, int batchSize, double learningRate,
-                         int accumulationSteps, int maxSeqLen, String dataPath, String fromWeight, double emptyThinkRatio) {}
+    TrainConfig defaults(String family) { return StageDefaults.of(stage(), family); }
 
-    /** The defaults for a model family ("minimind2" or "minimind3"). */
-    abstract StageDefaults defaults(String family);
+    /** The defaults of --model_family's family (minimind2 without it). */
+    TrainConfig defaults() { return defaults(StageDefaults.family(m.family)); }
 
-    StageDefaults defaults() {
-        String family = m.family == null ? "minimind2" : m.family;
-        if (!family.equals("minimind2") && !family.equals("minimind3"))
-            throw new UserError("--model_family " + family + ": expected minimind2 or minimind3");
-        return defaults(family);
+    /** Whether {@code option} was given on the command line (its field otherwise holds the --help default). */
+    boolean given(String option) {
+        CommandLine.ParseResult parsed = spec == null ? null : spec.commandLine().getParseResult();
+        return parsed != null && parsed.hasMatchedOption(option);
     }
 
-    /** The run's precision and threads: chosen once (see {@link RunSettings}), before the options are built. */
-    private RunSettings settings;
 
     /** Settings when the user gave no data: the bundled demo; null when the stage has no demo. */
     Demo.Profile demoProfile() { return null; }
@@ -56,27 +63,35 @@ abstract class TrainCommand implements Callable<Integer> {
     /** The starting weights as a file, when --from_weight named one (set by {@link #modelConfig}). */
     private Path startFile;
 
+    /** The save directory: --save_dir, else the demo's, else the stage's. */
+    private Path saveDir(TrainConfig s, Demo.Profile demo) {
+        return given("--save_dir") ? f.saveDir : demo != null ? demo.saveDir() : s.saveDir();
+    }
+
     /**
      * The model to train: the demo's, or the starting weights' shape (their file says it; flags only confirm it, and a
      * resumed run's checkpoint was written from the same shape), or the model flags' for a fresh model.
      */
-    ModelConfig modelConfig(StageDefaults s, Demo.Profile demo) {
+    ModelConfig modelConfig(TrainConfig s, Demo.Profile demo) {
         if (demo != null && !m.anyGiven()) return demo.model();
-        String fromWeight = TrainFlags.or(f.fromWeight, s.fromWeight());
-        FromWeight start = FromWeight.resolve(fromWeight, TrainFlags.or(f.saveDir, demo != null ? demo.saveDir() : Path.of("out")), m);
-        if (start.file() != null && FromWeight.looksLikeFile(fromWeight)) startFile = start.file().toAbsolutePath();
+        String fromWeight = given("--from_weight") ? f.fromWeight : s.fromWeight();
+        FromWeight start = FromWeight.resolve(fromWeight, saveDir(s, demo), m);
+        if (start.file() != null && RunFiles.isPath(fromWeight)) startFile = start.file().toAbsolutePath();
         startWeights = start.file();
+        startRead = start.read();
         return start.config();
     }
 
     /** The weight file training starts from (named or a path), null for a fresh model; set by {@link #modelConfig}. */
     private Path startWeights;
+    /** That file as read for its shape: the trainer loads these tensors instead of reading it again. */
+    private RunFiles.Loaded startRead;
 
     /**
      * The stage defaults follow the weights: without --model_family, a starting file with q/k norms is minimind-3 and
      * trains with minimind-3's defaults. Returns the defaults to use and prints one line saying which and why.
      */
-    StageDefaults followWeights(StageDefaults s, ModelConfig config, Demo.Profile demo, PrintStream out) {
+    TrainConfig followWeights(TrainConfig s, ModelConfig config, Demo.Profile demo, PrintStream out) {
         if (demo != null || startWeights == null) return s;
         String why;
         if (m.family != null) {
@@ -88,67 +103,62 @@ abstract class TrainCommand implements Callable<Integer> {
         }
         if (DistributedFlags.localRank() <= 0)
             out.printf(Locale.ROOT, "defaults: %s's %s stage (lr %s, max_seq_len %d, empty_think_ratio %s, data %s); %s%n",
-                    "minimind3".equals(m.family != null ? m.family : config.family()) ? "minimind-3" : "MiniMind2", s.stage(), s.learningRate(), s.maxSeqLen(),
+                    "minimind3".equals(m.family != null ? m.family : config.family()) ? "minimind-3" : "MiniMind2", s.stage().data(), s.learningRate(), s.maxSeqLen(),
                     s.emptyThinkRatio(), s.dataPath(), why);
         return s;
     }
 
     /** The run's Trainer before it starts: LoRA attaches its adapters here. */
-    Trainer prepare(Trainer t, TrainOptions o) { return t; }
+    Trainer prepare(Trainer t, TrainConfig o) { return t; }
 
     /** After a finished demo run: what it changed. */
-    void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainOptions o, Trainer t) {
+    void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainConfig o, Trainer t) {
         demo.showComparison(out, config, o, t);
     }
 
-    TrainOptions options(StageDefaults s, Demo.Profile demo) {
-        boolean dm = demo != null;
-        return new TrainOptions(
-                s.stage(),
-                TrainFlags.or(f.saveDir, dm ? demo.saveDir() : Path.of("out")),
-                TrainFlags.or(f.saveWeight, s.saveWeight()),
-                TrainFlags.or(f.epochs, dm ? demo.epochs() : s.epochs()),
-                TrainFlags.or(f.batchSize, dm ? demo.batchSize() : s.batchSize()),
-                TrainFlags.or(f.learningRate, dm ? demo.learningRate() : s.learningRate()),
-                f.device,  // null: MiniMind's default, cuda:0 when there is one
-                settings == null ? TrainFlags.or(f.dtype, "auto") : settings.precision().dtypeName(),
-                TrainFlags.or(f.accumulationSteps, dm ? 1 : s.accumulationSteps()),
-                TrainFlags.or(f.gradClip, 1.0),
-                TrainFlags.or(f.logInterval, dm ? demo.logInterval() : 100),
-                TrainFlags.or(f.saveInterval, 1000),
-                TrainFlags.or(f.maxSeqLen, dm ? demo.maxSeqLen() : s.maxSeqLen()),
-                dataPaths(s, demo).get(0),
-                TrainFlags.or(f.fromWeight, s.fromWeight()),
-                TrainFlags.or(f.fromResume, 0) == 1,
-                TrainFlags.or(f.tokenizerPath, dm ? demo.tokenizer() : Path.of("model")),
-                TrainFlags.or(f.addSystemRatio, 0.2),
-                TrainFlags.or(f.emptyThinkRatio, s.emptyThinkRatio()),
-                f.strictData,
-                TrainFlags.or(f.groupByLength, 1) == 1 && !f.padToMaxSeqLen,
-                f.padToMaxSeqLen,
-                TrainFlags.or(f.numThreads, settings != null ? settings.threads() : minimind4j.engine.Torch.defaultThreads()),
-                TrainFlags.or(f.evalData, dm ? demo.evalData() : null),
-                TrainFlags.or(f.evalInterval, dm ? demo.evalInterval() : 500),
-                TrainFlags.or(f.maxNanSteps, 10),
-                TrainFlags.or(f.seed, 42L),
-                TrainFlags.or(f.maxSteps, 0L),
-                minimind4j.train.LossAverage.parse(TrainFlags.or(f.lossAverage, "batches")),
-                strict.strict(),
-                dataPaths(s, demo),
-                minimind4j.data.formats.DataFormat.fromFlag(f.dataFormat),
-                minimind4j.data.Truncation.fromFlag(f.truncation));
-    }
-
-    private java.util.List<Path> dataPaths(StageDefaults s, Demo.Profile demo) {
-        if (f.dataPath != null && !f.dataPath.isEmpty()) return f.dataPath;
-        return java.util.List.of(demo != null ? demo.data() : Path.of(s.dataPath()));
+    /** The run's configuration: the stage's defaults {@code s}, then the demo's settings, then every flag given. */
+    TrainConfig options(TrainConfig s, Demo.Profile demo) {
+        TrainConfig.Builder b = s.toBuilder();
+        if (demo != null) demo.apply(b);
+        if (given("--save_dir")) b.saveDir(f.saveDir);
+        if (given("--save_weight")) b.saveWeight(f.saveWeight);
+        if (given("--epochs")) b.epochs(f.epochs);
+        if (given("--batch_size")) b.batchSize(f.batchSize);
+        if (given("--learning_rate")) b.learningRate(f.learningRate);
+        if (given("--accumulation_steps")) b.accumulationSteps(f.accumulationSteps);
+        if (given("--grad_clip")) b.gradClip(f.gradClip);
+        if (given("--log_interval")) b.logInterval(f.logInterval);
+        if (given("--save_interval")) b.saveInterval(f.saveInterval);
+        if (given("--max_seq_len")) b.maxSeqLen(f.maxSeqLen);
+        if (given("--data_path") && !f.dataPath.isEmpty()) b.dataPaths(f.dataPath);
+        if (given("--from_weight")) b.fromWeight(f.fromWeight);
+        if (given("--from_resume")) b.fromResume(f.fromResume == 1);
+        if (given("--tokenizer_path")) b.tokenizerPath(f.tokenizerPath);
+        if (given("--add_system_ratio")) b.addSystemRatio(f.addSystemRatio);
+        if (given("--empty_think_ratio")) b.emptyThinkRatio(f.emptyThinkRatio);
+        if (given("--group_by_length")) b.groupByLength(f.groupByLength == 1);
+        if (given("--eval_data")) b.evalData(f.evalData);
+        if (given("--eval_interval")) b.evalInterval(f.evalInterval);
+        if (given("--max_nan_steps")) b.maxNanSteps(f.maxNanSteps);
+        if (given("--seed")) b.seed(f.seed);
+        if (given("--max_steps")) b.maxSteps(f.maxSteps);
+        if (given("--loss_average")) b.lossAverage(LossAverage.parse(f.lossAverage));
+        if (f.dtype != null) b.dtype(f.dtype);
+        if (startFile != null) b.fromWeight(startFile.toString());
+        return b.device(f.device)  // null: MiniMind's default, cuda:0 when there is one
+                .groupByLength(b.groupByLength() && !f.padToMaxSeqLen).padToMaxSeqLen(f.padToMaxSeqLen).strictData(f.strictData)
+                .numThreads(TrainFlags.or(f.numThreads, minimind4j.engine.Torch.defaultThreads()))
+                .strictLoad(strict.strict())
+                .dataFormat(minimind4j.data.formats.DataFormat.fromFlag(f.dataFormat))
+                .truncation(minimind4j.data.Truncation.fromFlag(f.truncation))
+                .build();
     }
 
     @Override
     public Integer call() {
-        StageDefaults s = defaults();
+        TrainConfig s = defaults();
         Demo.Profile demo = null;
-        if ((f.dataPath == null || f.dataPath.isEmpty()) && !Path.of(s.dataPath()).toFile().exists()) {
+        if (!given("--data_path") && !s.dataPath().toFile().exists()) {
             demo = demoProfile();
             if (demo == null) throw new UserError(s.dataPath() + ": no such file (pass --data_path FILE.jsonl)");
         }
@@ -157,14 +167,14 @@ abstract class TrainCommand implements Callable<Integer> {
         // before anything is written or launched: a bad --device/--dtype is the user's first error to see
         if (f.cpuAutocast && DistributedFlags.localRank() <= 0)
             System.out.println("note: --cpu_autocast is no longer needed: --dtype applies on a CPU as on CUDA");
-        TrainOptions o = options(s, demo);
-        settings = RunSettings.choose(f.device, f.dtype, f.numThreads, DistributedFlags.localRank(), config, o.maxSeqLen(),
-                TrainFlags.or(f.fromResume, 0) == 1 ? Trainer.resumePath(o.saveDir(), o.saveWeight(), config) : null);
+        TrainConfig o = options(s, demo);
+        // the run's precision and threads, chosen once (see RunSettings)
+        RunSettings settings = RunSettings.choose(f.device, f.dtype, f.numThreads, DistributedFlags.localRank(), config, o.maxSeqLen(),
+                o.fromResume() ? RunFiles.resume(o.saveDir(), o.saveWeight(), config) : null);
         settings.print(System.out, DistributedFlags.localRank());
         Precision precision = settings.precision();
-        o = options(s, demo);
-        if (startFile != null) o = o.withFromWeight(startFile.toString());
-        if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir(), s.dataPath());
+        o = o.toBuilder().dtype(precision.dtypeName()).numThreads(TrainFlags.or(f.numThreads, settings.threads())).build();
+        if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir(), s.dataPath().toString());
         // workers choose their threads once they know which ranks share their machine
         if (d.launches()) return d.launch(spec, 0, java.util.Map.of(RunSettings.WORKER_DTYPE, precision.dtypeName()));
         PrintStream out = System.out;
@@ -174,10 +184,12 @@ abstract class TrainCommand implements Callable<Integer> {
         try (Distributed dist = d.join(precision)) {
             if (dist.worldSize() > 1) {
                 f.numThreads = DistributedFlags.threadsPerRank(dist, f.numThreads, out);
-                o = options(s, demo);
-                if (startFile != null) o = o.withFromWeight(startFile.toString());
+                o = o.toBuilder().numThreads(f.numThreads).build();
             }
-            Trainer t = prepare(new Trainer(o, config, precision, out, dist), o);
+            Trainer t = new Trainer(o, config, precision, out, dist, lossFault);
+            if (startRead != null) t.startFrom(startRead);
+            startRead = null;
+            t = prepare(t, o);
             Trainer.Result r = t.run();
             if (!r.interrupted() && r.stepsRun() > 0 && r.skippedSteps() == r.stepsRun())
                 throw new UserError("all " + r.stepsRun() + " steps were skipped (NaN/inf loss or gradient): nothing was learned;"

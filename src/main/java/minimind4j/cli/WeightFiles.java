@@ -1,16 +1,15 @@
 package minimind4j.cli;
 
-import minimind4j.checkpoint.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.engine.Precision;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
+import minimind4j.train.RunFiles;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * How chat and serve find a weight file, its tokenizer and the model that fits it, with eval_llm.py's flag names:
@@ -64,17 +63,22 @@ final class WeightFiles {
      * a weight name: with --hidden_size as given, else the one such file in --save_dir (as sft's --from_weight).
      */
     Path file() {
-        if (FromWeight.looksLikeFile(weight)) return Files.isDirectory(Path.of(weight)) ? Weights.file(Path.of(weight)) : Path.of(weight);
+        if (RunFiles.isPath(weight)) return Files.isDirectory(Path.of(weight)) ? Weights.file(Path.of(weight)) : Path.of(weight);
         return FromWeight.named(weight, saveDir, model, "--weight");
     }
 
     /**
-     * The config inferred from the file's shapes, overridden by any model flag given. MiniMind2 files do not record
-     * the head count, so it is taken as 8 (MiniMind's) unless --num_attention_heads says otherwise.
+     * The weight file, read once: its tensors and the config their shapes imply. MiniMind2 files do not record the
+     * head count: config.json's beside the file, else 8 (MiniMind's); see {@link #config}.
      */
-    ModelConfig config(Map<String, HostTensor> stateDict) {
-        ModelConfig inferred = Weights.inferConfig(stateDict, Weights.headsBeside(file(), 8));
-        return model.anyGiven() ? model.resolve(inferred) : inferred;
+    RunFiles.Loaded read() {
+        Path file = file();
+        return RunFiles.read(file, Weights.headsBeside(file, 8));
+    }
+
+    /** The config inferred from the file's shapes, overridden by any model flag given (--num_attention_heads, say). */
+    ModelConfig config(RunFiles.Loaded weights) {
+        return model.anyGiven() ? model.resolve(weights.inferred()) : weights.inferred();
     }
 
     /** The name a weight file goes by: its file name without the extension ({@code full_sft_512}). */

@@ -3,7 +3,7 @@ package minimind4j.cli;
 import minimind4j.UserError;
 
 import minimind4j.model.ModelConfig;
-import minimind4j.train.TrainOptions;
+import minimind4j.train.TrainConfig;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -32,7 +32,7 @@ class FamilyDefaultsTest {
     @Test
     void minimind2RunsWithMiniMind2sSftDefaults() {
         SftCommand cmd = parse();
-        TrainOptions o = cmd.options(cmd.defaults(), null);
+        TrainConfig o = cmd.options(cmd.defaults(), null);
         assertEquals(1e-6, o.learningRate());
         assertEquals(340, o.maxSeqLen());
         assertEquals(Path.of("dataset/sft_mini_512.jsonl"), o.dataPath());
@@ -50,7 +50,7 @@ class FamilyDefaultsTest {
     @Test
     void minimind3RunsWithTheCurrentSftDefaults() {
         SftCommand cmd = parse("--model_family", "minimind3");
-        TrainOptions o = cmd.options(cmd.defaults(), null);
+        TrainConfig o = cmd.options(cmd.defaults(), null);
         assertEquals(1e-5, o.learningRate());
         assertEquals(768, o.maxSeqLen());
         assertEquals(Path.of("dataset/sft_t2t_mini.jsonl"), o.dataPath());
@@ -69,7 +69,7 @@ class FamilyDefaultsTest {
     @Test
     void givenFlagsWinOverTheFamilysDefaults() {
         SftCommand cmd = parse("--model_family", "minimind3", "--learning_rate", "3e-4", "--max_seq_len", "128", "--hidden_size", "256", "--empty_think_ratio", "1");
-        TrainOptions o = cmd.options(cmd.defaults(), null);
+        TrainConfig o = cmd.options(cmd.defaults(), null);
         assertEquals(3e-4, o.learningRate());
         assertEquals(128, o.maxSeqLen());
         assertEquals(1.0, o.emptyThinkRatio());
@@ -95,7 +95,7 @@ class FamilyDefaultsTest {
         cl.usage(new PrintWriter(out));
         String help = out.toString().replaceAll("\\s+", " ");
         for (String s : new String[]{"1e-6 for minimind2, 1e-5 for minimind3", "0.05 for minimind2, 0.2 for minimind3",
-                "sft with minimind3: 768", "dataset/sft_t2t_mini.jsonl", "512 for minimind2, 768 for minimind3"})
+                "340 for minimind2, 768 for minimind3", "dataset/sft_t2t_mini.jsonl", "512 for minimind2, 768 for minimind3"})
             assertTrue(help.contains(s), s + " not in --help:\n" + help);
     }
 

@@ -2,7 +2,7 @@ package minimind4j.cli;
 
 import minimind4j.TestPaths;
 import minimind4j.model.ModelConfig;
-import minimind4j.train.TrainOptions;
+import minimind4j.train.TrainConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -28,12 +28,12 @@ class WeightsDecideTest {
         return SavedModels.saveHalf(dir, c, name);
     }
 
-    private record Decided(TrainCommand.StageDefaults defaults, TrainOptions options, String line) {}
+    private record Decided(TrainConfig defaults, TrainConfig options, String line) {}
 
     private static Decided sft(String... args) {
         SftCommand cmd = new SftCommand();
         new CommandLine(cmd).parseArgs(args);
-        TrainCommand.StageDefaults s = cmd.defaults();
+        TrainConfig s = cmd.defaults();
         ModelConfig c = cmd.modelConfig(s, null);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         s = cmd.followWeights(s, c, null, new PrintStream(bytes, true, StandardCharsets.UTF_8));

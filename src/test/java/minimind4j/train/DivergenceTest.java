@@ -81,13 +81,7 @@ class DivergenceTest {
     @Test
     void aRunThatSkippedStepsSaysHowManyInItsLastLine() {
         Path save = dir.resolve("some");
-        CliRun r;
-        try {
-            Trainer.poisonLossAt = step -> step == 3 || step == 5;
-            r = CliRun.of(args(save));
-        } finally {
-            Trainer.poisonLossAt = null;
-        }
+        CliRun r = CliRun.of(step -> step == 3 || step == 5, args(save));
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().strip().lines().toList();
         String last = lines.get(lines.size() - 1);
@@ -97,13 +91,7 @@ class DivergenceTest {
     @Test
     void aRunWhoseEveryStepWasSkippedDoesNotExitZero() {
         Path save = dir.resolve("all");
-        CliRun r;
-        try {
-            Trainer.poisonLossAt = step -> true;
-            r = CliRun.of(args(save, "--max_nan_steps", "1000"));
-        } finally {
-            Trainer.poisonLossAt = null;
-        }
+        CliRun r = CliRun.of(step -> true, args(save, "--max_nan_steps", "1000"));
         assertEquals(2, r.code(), r.out());
         assertEquals("error: all 6 steps were skipped (NaN/inf loss or gradient): nothing was learned; lower --learning_rate or check the data", r.err().strip());
     }

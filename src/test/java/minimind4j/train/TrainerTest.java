@@ -378,14 +378,9 @@ class TrainerTest {
         String[] common = {"--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3",
                 "--save_interval", "100000"};
         Path poisonedThree = dir.resolve(dtype + "-nan-3"), poisoned = dir.resolve(dtype + "-nan-all"), cleanTwo = dir.resolve(dtype + "-nan-clean2"), cleanThree = dir.resolve(dtype + "-nan-clean3");
-        CliRun full;
-        try {
-            Trainer.poisonLossAt = step -> step == 3;
-            assertEquals(0, run(concat(argsIn(dtype, poisonedThree, "sft", sft, "--max_steps", "3"), common)));
-            full = CliRun.of(concat(with(argsIn(dtype, poisoned, "sft", sft), "--log_interval", "1"), common));
-        } finally {
-            Trainer.poisonLossAt = null;
-        }
+        LossFault stepThree = step -> step == 3;
+        assertEquals(0, CliRun.of(stepThree, concat(argsIn(dtype, poisonedThree, "sft", sft, "--max_steps", "3"), common)).code());
+        CliRun full = CliRun.of(stepThree, concat(with(argsIn(dtype, poisoned, "sft", sft), "--log_interval", "1"), common));
         assertEquals(0, full.code(), full.err());
         assertEquals(0, run(concat(argsIn(dtype, cleanTwo, "sft", sft, "--max_steps", "2"), common)));
         assertEquals(0, run(concat(argsIn(dtype, cleanThree, "sft", sft, "--max_steps", "3"), common)));
@@ -414,14 +409,8 @@ class TrainerTest {
     @Test
     void nonFiniteLossesInARowStopTheRunWithoutSavingThem() {
         Path save = dir.resolve("nan");
-        CliRun r;
-        try {
-            Trainer.poisonLossAt = step -> step >= 2;
-            r = CliRun.of(args(save, "sft", sft, "--epochs", "1", "--batch_size", "2", "--from_weight", "none",
-                    "--max_nan_steps", "3", "--save_interval", "100000"));
-        } finally {
-            Trainer.poisonLossAt = null;
-        }
+        CliRun r = CliRun.of(step -> step >= 2, args(save, "sft", sft, "--epochs", "1", "--batch_size", "2", "--from_weight", "none",
+                "--max_nan_steps", "3", "--save_interval", "100000"));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("3 steps in a row had a NaN/inf loss or gradient"), r.err());
         assertFalse(Files.exists(save.resolve("full_sft_32.pth")), "the run stopped before any checkpoint");
