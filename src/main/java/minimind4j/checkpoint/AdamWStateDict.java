@@ -1,5 +1,8 @@
 package minimind4j.checkpoint;
 
+import minimind4j.checkpoint.format.PyTuple;
+import minimind4j.checkpoint.format.HostTensor;
+import minimind4j.checkpoint.format.DType;
 import minimind4j.UserError;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;

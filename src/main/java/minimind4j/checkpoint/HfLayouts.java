@@ -1,5 +1,6 @@
 package minimind4j.checkpoint;
 
+import minimind4j.checkpoint.format.HostTensor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.UserError;

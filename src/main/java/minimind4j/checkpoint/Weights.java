@@ -1,5 +1,10 @@
 package minimind4j.checkpoint;
 
+import minimind4j.checkpoint.format.Pth;
+import minimind4j.checkpoint.format.Safetensors;
+import minimind4j.checkpoint.format.HostTensor;
+import minimind4j.checkpoint.format.DType;
+import minimind4j.checkpoint.format.AtomicFiles;
 import minimind4j.UserError;
 import minimind4j.engine.Torch;
 import minimind4j.model.MiniMindLM;

@@ -1,13 +1,8 @@
 /**
- * Checkpoint files in pure Java, so weights move both ways between minimind4j and MiniMind's Python scripts:
- * PyTorch {@code .pth} ({@link minimind4j.checkpoint.Pth}: torch.save's ZIP + pickle format) and safetensors
- * ({@link minimind4j.checkpoint.Safetensors}), with tensors held as {@link minimind4j.checkpoint.HostTensor}.
- *
- * <p>Sources followed: torch/serialization.py ({@code _save}, {@code persistent_id}, record names and order),
- * torch/_tensor.py ({@code _reduce_ex_internal}: {@code _rebuild_tensor_v2} arguments),
- * torch/_weights_only_unpickler.py (which globals a checkpoint may use), caffe2/serialize/inline_container.cc
- * (archive folder, 64-byte record alignment through the "FB" extra field, version and serialization id records),
- * third_party/miniz-3.0.2/miniz.c (local headers, data descriptors, ZIP64 end records), CPython's Lib/pickle.py,
- * Lib/pickletools.py and Modules/_pickle.c (opcodes, memo, batching), and the safetensors format description.
+ * Weights as the model needs them, on top of the pure file formats of {@link minimind4j.checkpoint.format}: loading a
+ * state dict into a {@link minimind4j.model.MiniMindLM} with a report of what did not fit ({@link
+ * minimind4j.checkpoint.Weights}), Hugging Face directory layouts ({@link minimind4j.checkpoint.HfLayouts}), and
+ * MiniMind's resume checkpoint with its AdamW state ({@link minimind4j.checkpoint.ResumeCheckpoint}, {@link
+ * minimind4j.checkpoint.AdamWStateDict}).
  */
 package minimind4j.checkpoint;

@@ -2,7 +2,7 @@ package minimind4j.cli;
 
 import minimind4j.UserError;
 
-import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.engine.Precision;
 import minimind4j.export.GgufExport;
@@ -68,7 +68,7 @@ public final class ExportCommand implements Callable<Integer> {
                 throw new UserError(r.describe(file) + "\n  only a complete MiniMind state dict can be exported (--strict 0 exports the tensors that fit, the rest freshly initialised)");
             // --strict 0: the model as chat would load it (report printed), then its complete state dict
             try (MiniMindLM m = Weights.load(file, sd, c, false, System.err)) {
-                sd = Weights.hostStateDict(m, minimind4j.checkpoint.DType.F32);
+                sd = Weights.hostStateDict(m, minimind4j.checkpoint.format.DType.F32);
             }
         }
         boolean ggufFile = format.equals("gguf") && outDir.getFileName().toString().endsWith(".gguf");

@@ -1,6 +1,6 @@
 package minimind4j.cli;
 
-import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;

@@ -2,8 +2,8 @@ package minimind4j.cli;
 
 import minimind4j.UserError;
 
-import minimind4j.checkpoint.DType;
-import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.format.DType;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.lora.LoraAdapters;
 import minimind4j.lora.LoraFiles;

@@ -1,6 +1,6 @@
 package minimind4j.export;
 
-import minimind4j.checkpoint.AtomicFiles;
+import minimind4j.checkpoint.format.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;

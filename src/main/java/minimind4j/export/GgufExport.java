@@ -1,14 +1,14 @@
 package minimind4j.export;
 
 import minimind4j.UserError;
-import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.gguf.GgmlType;
 import minimind4j.gguf.GgufWriter;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.tokenizer.MiniMindTokenizer;
 
-import minimind4j.checkpoint.AtomicFiles;
+import minimind4j.checkpoint.format.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;

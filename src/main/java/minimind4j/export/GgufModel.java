@@ -1,7 +1,7 @@
 package minimind4j.export;
 
 import minimind4j.UserError;
-import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.gguf.GgmlEncode;
 import minimind4j.gguf.GgmlType;
 import minimind4j.gguf.GgufWriter;

@@ -1,8 +1,8 @@
 package minimind4j.export;
 
 import minimind4j.UserError;
-import minimind4j.checkpoint.HostTensor;
-import minimind4j.checkpoint.Safetensors;
+import minimind4j.checkpoint.format.HostTensor;
+import minimind4j.checkpoint.format.Safetensors;
 import minimind4j.export.ExportDirectory.At;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;

@@ -1,7 +1,7 @@
 package minimind4j.lora;
 
-import minimind4j.checkpoint.DType;
-import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.format.DType;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.UserError;
 import minimind4j.model.MiniMindLM;
 import minimind4j.train.Adaptation;

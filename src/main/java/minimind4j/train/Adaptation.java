@@ -1,6 +1,6 @@
 package minimind4j.train;
 
-import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.model.MiniMindLM;
 import org.bytedeco.pytorch.TensorVector;
 

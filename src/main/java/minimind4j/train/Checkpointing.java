@@ -1,7 +1,7 @@
 package minimind4j.train;
 
 import minimind4j.UserError;
-import minimind4j.checkpoint.AtomicFiles;
+import minimind4j.checkpoint.format.AtomicFiles;
 import minimind4j.checkpoint.ResumeCheckpoint;
 import minimind4j.checkpoint.Weights;
 import minimind4j.engine.Precision;

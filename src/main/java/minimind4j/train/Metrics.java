@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
-import minimind4j.checkpoint.AtomicFiles;
+import minimind4j.checkpoint.format.AtomicFiles;
 
 /**
  * The metrics log ({@code *_metrics.csv}, appended so a resumed run continues it) and the loss-curve PNG. A resumed

@@ -1,7 +1,7 @@
 package minimind4j.train;
 
 import minimind4j.UserError;
-import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.model.ModelConfig;
 

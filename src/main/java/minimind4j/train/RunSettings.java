@@ -1,6 +1,6 @@
 package minimind4j.train;
 
-import minimind4j.checkpoint.Pth;
+import minimind4j.checkpoint.format.Pth;
 import minimind4j.engine.CpuFeatures;
 import minimind4j.engine.CpuPrecision;
 import minimind4j.engine.Precision;

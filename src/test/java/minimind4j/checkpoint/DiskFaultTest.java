@@ -1,5 +1,7 @@
 package minimind4j.checkpoint;
 
+import minimind4j.checkpoint.format.Pth;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.ChildJvm;
 import minimind4j.TestPaths;
 import minimind4j.TestTmpfs;

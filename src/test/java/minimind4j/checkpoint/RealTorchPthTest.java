@@ -1,5 +1,8 @@
 package minimind4j.checkpoint;
 
+import minimind4j.checkpoint.format.Pth;
+import minimind4j.checkpoint.format.HostTensor;
+import minimind4j.checkpoint.format.DType;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

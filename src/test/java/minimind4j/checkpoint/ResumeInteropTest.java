@@ -1,5 +1,9 @@
 package minimind4j.checkpoint;
 
+import minimind4j.checkpoint.format.Pth;
+import minimind4j.checkpoint.format.PyTuple;
+import minimind4j.checkpoint.format.HostTensor;
+import minimind4j.checkpoint.format.DType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.TestPython;
 import minimind4j.UserError;

@@ -1,5 +1,6 @@
 package minimind4j.checkpoint;
 
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.TestPaths;
 import minimind4j.TestPython;
 import minimind4j.cli.CliRun;

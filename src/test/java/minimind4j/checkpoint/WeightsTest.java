@@ -1,5 +1,7 @@
 package minimind4j.checkpoint;
 
+import minimind4j.checkpoint.format.HostTensor;
+import minimind4j.checkpoint.format.DType;
 import minimind4j.cli.Minimind;
 import minimind4j.UserError;
 import minimind4j.engine.Torch;

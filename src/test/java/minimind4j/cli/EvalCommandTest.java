@@ -3,7 +3,7 @@ package minimind4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.TestPaths;
-import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.data.PretrainDataset;
 import minimind4j.data.Sample;

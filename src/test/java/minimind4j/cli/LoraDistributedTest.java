@@ -1,8 +1,8 @@
 package minimind4j.cli;
 
 import minimind4j.TestPaths;
-import minimind4j.checkpoint.HostTensor;
-import minimind4j.checkpoint.Pth;
+import minimind4j.checkpoint.format.HostTensor;
+import minimind4j.checkpoint.format.Pth;
 import minimind4j.checkpoint.Weights;
 import minimind4j.data.SftDataset;
 import minimind4j.model.MiniMindLM;

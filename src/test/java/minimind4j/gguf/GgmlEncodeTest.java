@@ -1,7 +1,7 @@
 package minimind4j.gguf;
 
-import minimind4j.checkpoint.DType;
-import minimind4j.checkpoint.HostTensor;
+import minimind4j.checkpoint.format.DType;
+import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.Weights;
 import minimind4j.engine.Torch;
 import org.bytedeco.javacpp.PointerScope;

@@ -1,8 +1,8 @@
 package minimind4j.lora;
 
-import minimind4j.checkpoint.DType;
-import minimind4j.checkpoint.HostTensor;
-import minimind4j.checkpoint.Pth;
+import minimind4j.checkpoint.format.DType;
+import minimind4j.checkpoint.format.HostTensor;
+import minimind4j.checkpoint.format.Pth;
 import minimind4j.checkpoint.Weights;
 import minimind4j.UserError;
 import minimind4j.engine.Torch;
@@ -203,7 +203,7 @@ class LoraAdaptersTest {
             adapted = loss(m, b, 2, 12);
             LoraFiles.writePeft(peft, a, "out/minimind-hf");
             HostTensor bRaw = a.stateDict(false, DType.F32).get(LoraAdapters.keyB("model.layers.1.self_attn.v_proj"));
-            var st = minimind4j.checkpoint.Safetensors.read(peft.resolve("adapter_model.safetensors"));
+            var st = minimind4j.checkpoint.format.Safetensors.read(peft.resolve("adapter_model.safetensors"));
             assertTrue(st.containsKey("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"), st.keySet().toString());
             assertArrayEquals(bRaw.toByteArray(), st.get("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight").toByteArray(), "PEFT's B is unscaled");
             assertEquals(8, st.size());

@@ -2,9 +2,9 @@ package minimind4j.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.TestPython;
-import minimind4j.checkpoint.DType;
-import minimind4j.checkpoint.HostTensor;
-import minimind4j.checkpoint.Pth;
+import minimind4j.checkpoint.format.DType;
+import minimind4j.checkpoint.format.HostTensor;
+import minimind4j.checkpoint.format.Pth;
 import minimind4j.checkpoint.Weights;
 import minimind4j.engine.Torch;
 import org.bytedeco.javacpp.PointerScope;

@@ -1,6 +1,6 @@
 package minimind4j.train;
 
-import minimind4j.checkpoint.Pth;
+import minimind4j.checkpoint.format.Pth;
 import minimind4j.cli.Minimind;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

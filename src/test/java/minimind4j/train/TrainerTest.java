@@ -1,8 +1,8 @@
 package minimind4j.train;
 
 import minimind4j.TestPaths;
-import minimind4j.checkpoint.HostTensor;
-import minimind4j.checkpoint.Pth;
+import minimind4j.checkpoint.format.HostTensor;
+import minimind4j.checkpoint.format.Pth;
 import minimind4j.cli.CliRun;
 import minimind4j.cli.Minimind;
 import org.junit.jupiter.api.BeforeAll;

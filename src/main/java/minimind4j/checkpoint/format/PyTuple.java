@@ -1,4 +1,4 @@
-package minimind4j.checkpoint;
+package minimind4j.checkpoint.format;
 
 import java.util.AbstractList;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package minimind4j.checkpoint;
+package minimind4j.checkpoint.format;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import minimind4j.UserError;

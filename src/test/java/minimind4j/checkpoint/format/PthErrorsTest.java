@@ -1,4 +1,4 @@
-package minimind4j.checkpoint;
+package minimind4j.checkpoint.format;
 
 import minimind4j.UserError;
 import org.junit.jupiter.api.Test;

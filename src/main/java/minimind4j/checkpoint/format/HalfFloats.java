@@ -1,4 +1,4 @@
-package minimind4j.checkpoint;
+package minimind4j.checkpoint.format;
 
 /**
  * Bit-exact conversions between float32 and the two 16-bit float formats checkpoints use.

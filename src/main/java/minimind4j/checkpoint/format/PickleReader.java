@@ -1,4 +1,4 @@
-package minimind4j.checkpoint;
+package minimind4j.checkpoint.format;
 
 import java.math.BigInteger;
 import java.nio.charset.CharacterCodingException;
