@@ -1,20 +1,20 @@
 package minimind4j.cli;
 
 import minimind4j.UserError;
+import minimind4j.bench.BenchBatches;
+import minimind4j.bench.Rss;
+import minimind4j.bench.StepBreakdown;
+import minimind4j.bench.StepTiming;
+import minimind4j.bench.TorchSideBySide;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import minimind4j.data.Batch;
-import minimind4j.data.LossMask;
 import minimind4j.data.Sample;
 import minimind4j.engine.Torch;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,7 +30,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
@@ -104,10 +103,10 @@ public final class BenchCommand implements Callable<Integer> {
                 "batch_size", batchSize, "max_seq_len", maxSeqLen, "threads", Torch.threads(), "parameters", MiniMindLM.parameterCount(c),
                 "device", precision.describe()));
         say("device: %s", precision.describe());
-        List<List<Sample>> batches = data == null ? firstBatches(synthetic(c, batchSize * minimind4j.train.BatchPlan.GROUP_WINDOW, maxSeqLen, 7)) : realBatches(c);
+        List<List<Sample>> batches = data == null ? firstBatches(BenchBatches.synthetic(c, batchSize * minimind4j.train.BatchPlan.GROUP_WINDOW, maxSeqLen, 7)) : realBatches(c);
         report.put("data", data == null ? "synthetic" : data.toString());
-        report.put("batches", batchStats(batches));
-        double gemm = gemmRate(c, batchSize * 120L, precision);
+        report.put("batches", BenchBatches.stats(batches));
+        double gemm = StepTiming.gemmRate(c, batchSize * 120L, precision);
         report.put("gemm_gflops", gemm / 1e9);
         say("(a) engine GEMM on the model's shapes (%d rows): %.1f GFLOP/s", batchSize * 120, gemm / 1e9);
         Map<String, Object> fast = null, mm = null;
@@ -117,11 +116,11 @@ public final class BenchCommand implements Callable<Integer> {
             throw new UserError("--mode " + mode + ": expected both, fast, minimind or lora");
         }
         if (!mode.equals("minimind") && !mode.equals("lora")) {
-            fast = runMode(c, batches, true, gemm, Distributed.single());
+            fast = timing().run(c, batches, true, gemm, Distributed.single());
             report.put("fast", fast);
         }
         if (!mode.equals("fast") && !mode.equals("lora")) {
-            mm = runMode(c, batches, false, gemm, Distributed.single());
+            mm = timing().run(c, batches, false, gemm, Distributed.single());
             report.put("minimind", mm);
         }
         if (fast != null && mm != null) {
@@ -131,7 +130,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (vsTorch && fast != null) {
             Map<String, Object> vs = TorchSideBySide.run(c, batches, maxSeqLen, gemm, precision, this::say,
-                    () -> runMode(c, batches, true, gemm, Distributed.single()), fast);
+                    () -> timing().run(c, batches, true, gemm, Distributed.single()), fast);
             report.put("vs_torch", vs);
             @SuppressWarnings("unchecked")
             Map<String, Object> after = (Map<String, Object>) vs.get("this_project_after");
@@ -139,9 +138,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (breakdown && fast != null) report.put("breakdown", StepBreakdown.run(c, batches, precision, (double) fast.get("seconds_per_step"),
                 (Map<?, ?>) fast.get("time_split"), this::say));
-        if (leakSteps > 0) report.put("leak", leakCheck(c, leakSteps));
-        report.put("peak_rss_mb", peakRssMb());
-        say("peak RSS: %.0f MB", peakRssMb());
+        if (leakSteps > 0) report.put("leak", timing().leakCheck(c, leakSteps, batchSize));
+        report.put("peak_rss_mb", Rss.peakRssMb());
+        say("peak RSS: %.0f MB", Rss.peakRssMb());
         if (json) {
             try {
                 System.out.println(new ObjectMapper().writeValueAsString(report));
@@ -150,6 +149,11 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The step as sft runs it, timed with this run's precision and max_seq_len. */
+    private StepTiming timing() {
+        return new StepTiming(precision, maxSeqLen, this::say);
     }
 
     private void say(String fmt, Object... args) {
@@ -188,69 +192,6 @@ public final class BenchCommand implements Callable<Integer> {
         return out;
     }
 
-    private static Map<String, Object> batchStats(List<List<Sample>> batches) {
-        long tokens = 0, positions = 0, supervised = 0;
-        for (List<Sample> b : batches) {
-            Batch block = Batch.of(b, 0, 0);
-            tokens += block.tokens();
-            supervised += block.supervised();
-            positions += (long) block.rows() * block.cols();
-        }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("count", batches.size());
-        m.put("mean_tokens_per_sample", (double) tokens / Math.max(1, batches.stream().mapToInt(List::size).sum()));
-        m.put("supervised_fraction", (double) supervised / Math.max(1, tokens));
-        m.put("padding_fraction", 1 - (double) tokens / Math.max(1, positions));
-        return m;
-    }
-
-    /** Lengths 30..max (log-normal around 120), the reply the last ~45% of each sample, random token ids. */
-    static List<Sample> synthetic(ModelConfig c, int n, int maxSeqLen, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        List<Sample> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            double g = Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
-            int len = (int) Math.max(30, Math.min(maxSeqLen, Math.round(Math.exp(Math.log(120) + 0.55 * g))));
-            int[] ids = new int[len], labels = new int[len];
-            int replyFrom = (int) (len * 0.55);
-            for (int t = 0; t < len; t++) {
-                ids[t] = 3 + r.nextInt(c.vocabSize() - 3);
-                labels[t] = t >= replyFrom ? ids[t] : LossMask.IGNORE;
-            }
-            out.add(new Sample(i, "", ids, labels));
-        }
-        return out;
-    }
-
-    /** FLOPs of the model's matrix products for a [rows] token block: forward = 1, training = 3. */
-    static double matmulFlops(ModelConfig c, long tokens, long logitRows, double attnPairs) {
-        long h = c.hiddenSize(), kvd = (long) c.numKeyValueHeads() * c.headDim(), i = c.intermediateSize();
-        long perTokenLayer = 2 * (h * h * 2 + h * kvd * 2 + 3 * h * i);
-        double attn = 2.0 * 2 * attnPairs * c.headDim() * c.numAttentionHeads();
-        return 3 * ((double) tokens * perTokenLayer * c.numHiddenLayers() + 2.0 * logitRows * h * c.vocabSize() + attn * c.numHiddenLayers());
-    }
-
-    /** GEMM rate over the model's main shapes, weighted by their share of a step's FLOPs. */
-    static double gemmRate(ModelConfig c, long rows, Precision precision) {
-        ScalarType type = precision.autocast() != null ? precision.autocast() : ScalarType.Float;
-        long h = c.hiddenSize(), kvd = (long) c.numKeyValueHeads() * c.headDim(), i = c.intermediateSize();
-        long[][] shapes = {{h, h}, {h, kvd}, {h, i}, {i, h}, {h, c.vocabSize()}};
-        int[] count = {2, 2, 2, 1, 0};
-        double flops = 0, secs = 0;
-        try (PointerScope s = Torch.scope()) {
-            for (int k = 0; k < shapes.length; k++) {
-                Tensor a = precision.to(torch.randn(new long[]{rows, shapes[k][0]}, new TensorOptions(ScalarType.Float))).to(type);
-                Tensor b = precision.to(torch.randn(new long[]{shapes[k][0], shapes[k][1]}, new TensorOptions(ScalarType.Float))).to(type);
-                double dt = Torch.bestMatmulSeconds(a, b, 3);
-                double f = 2.0 * rows * shapes[k][0] * shapes[k][1];
-                int weight = Math.max(1, count[k] * c.numHiddenLayers());
-                flops += f * weight;
-                secs += dt * weight;
-            }
-        }
-        return flops / secs;
-    }
-
     /**
      * --nproc_per_node N: the same fast-mode steps in one process with every core, then in N processes (each with
      * cores/N threads and batch_size samples) averaging gradients over Gloo; prints the throughput ratio and the
@@ -259,9 +200,9 @@ public final class BenchCommand implements Callable<Integer> {
     private int scaling(ModelConfig c) throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
         Torch.setThreads(threads != null ? threads : Torch.defaultThreads());
-        List<List<Sample>> batches = firstBatches(synthetic(c, batchSize * (steps + 1), maxSeqLen, 7));
+        List<List<Sample>> batches = firstBatches(BenchBatches.synthetic(c, batchSize * (steps + 1), maxSeqLen, 7));
         say("one process, %d threads, batch %d:", Torch.threads(), batchSize);
-        Map<String, Object> one = runMode(c, batches, true, Double.NaN, Distributed.single());
+        Map<String, Object> one = timing().run(c, batches, true, Double.NaN, Distributed.single());
         Path result = Files.createTempFile("minimind-bench", ".json");
         say("%d processes, %d threads each, batch %d each:", d.nprocPerNode, Math.max(1, cores / d.nprocPerNode), batchSize);
         // the workers compute in this process's choice (as sft's do), not each in its own timing of --dtype auto
@@ -292,10 +233,10 @@ public final class BenchCommand implements Callable<Integer> {
         Torch.setThreads(threads != null ? threads : Torch.defaultThreads());
         try (Distributed dist = d.join(precision)) {
             int world = dist.worldSize();
-            List<Sample> all = synthetic(c, batchSize * world * (steps + 1), maxSeqLen, 7);
+            List<Sample> all = BenchBatches.synthetic(c, batchSize * world * (steps + 1), maxSeqLen, 7);
             List<Sample> mine = new ArrayList<>();
             for (int i = dist.rank(); i < all.size(); i += world) mine.add(all.get(i));
-            Map<String, Object> r = runMode(c, firstBatches(mine), true, Double.NaN, dist);
+            Map<String, Object> r = timing().run(c, firstBatches(mine), true, Double.NaN, dist);
             String out = System.getenv(RESULT_ENV);
             if (dist.isMain()) {
                 // throughput of the whole group: every rank processed about as many tokens in the same steps
@@ -315,13 +256,13 @@ public final class BenchCommand implements Callable<Integer> {
     private void loraComparison(ModelConfig c, List<List<Sample>> samples, double gemm, Map<String, Object> report) {
         minimind4j.lora.LoraConfig lc = new minimind4j.lora.LoraConfig(loraRank, loraRank, 0.0, minimind4j.lora.LoraTargets.parse(loraTarget));
         // LoRA first: what it frees stays in the allocator and is reused by the larger full run, so neither peak is inflated by the other
-        double rss1 = resetPeakRss();
-        Map<String, Object> lora = runMode(c, samples, true, gemm, Distributed.single(), lc);
-        lora.put("peak_rss_mb", peakRssMb());
+        double rss1 = Rss.resetPeakRss();
+        Map<String, Object> lora = timing().run(c, samples, true, gemm, Distributed.single(), lc);
+        lora.put("peak_rss_mb", Rss.peakRssMb());
         lora.put("rss_mb_at_start", rss1);
-        double rss0 = resetPeakRss();
-        Map<String, Object> full = runMode(c, samples, true, gemm, Distributed.single(), null);
-        full.put("peak_rss_mb", peakRssMb());
+        double rss0 = Rss.resetPeakRss();
+        Map<String, Object> full = timing().run(c, samples, true, gemm, Distributed.single(), null);
+        full.put("peak_rss_mb", Rss.peakRssMb());
         full.put("rss_mb_at_start", rss0);
         report.put("full_sft", full);
         report.put("lora", lora);
@@ -333,139 +274,5 @@ public final class BenchCommand implements Callable<Integer> {
                 loraRank, lc.targets().spec(), ((Number) lora.get("trainable_parameters")).longValue(), time, (double) lora.get("seconds_per_step"),
                 (double) full.get("seconds_per_step"), peak, (double) lora.get("peak_rss_mb"), (double) full.get("peak_rss_mb"),
                 (double) lora.get("peak_rss_mb") - rss1, (double) full.get("peak_rss_mb") - rss0);
-    }
-
-    /** Resets VmHWM to the current RSS where Linux allows it (writing 5 to clear_refs); returns the current RSS. */
-    static double resetPeakRss() {
-        System.gc();
-        try {
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-        } catch (Exception ignored) {
-            // not Linux, or not permitted: the peaks are then process-wide
-        }
-        return currentRssMb();
-    }
-
-    private Map<String, Object> runMode(ModelConfig c, List<List<Sample>> samples, boolean fast, double gemm, Distributed dist) {
-        return runMode(c, samples, fast, gemm, dist, null);
-    }
-
-    /** {@code lora} null: full training; else adapters of that config on the frozen model, only they optimised. */
-    private Map<String, Object> runMode(ModelConfig c, List<List<Sample>> planned, boolean fast, double gemm, Distributed dist, minimind4j.lora.LoraConfig lora) {
-        // this project pads each batch to its longest sample; MiniMind's layout pads every sample to max_seq_len
-        List<Batch> batches = new ArrayList<>();
-        for (List<Sample> b : planned) batches.add(Batch.of(b, 0, fast ? 0 : maxSeqLen));
-        double fwd = 0, bwd = 0, optim = 0, data = 0, comm = 0, flops = 0;
-        long tokens = 0, supervised = 0, positions = 0;
-        long trainable;
-        try (MiniMindLM m = MiniMindLM.init(c, 1).to(precision);
-             minimind4j.lora.LoraAdapters adapters = lora == null ? null : minimind4j.lora.LoraAdapters.init(c, lora, 2, m.anyParameter().device())) {
-            if (adapters != null) adapters.attach(m);
-            org.bytedeco.pytorch.TensorVector params = adapters != null ? adapters.parameters() : m.parameters();
-            trainable = adapters != null ? adapters.parameterCount() : m.parameterCount();
-            AdamW opt = Torch.adamW(params, 1e-4, 0.9, 0.999, 1e-8, 0.01);
-            minimind4j.train.GradScaler scaler = new minimind4j.train.GradScaler(precision.gradScaler());
-            for (int s = 0; s < batches.size(); s++) {
-                Batch b = batches.get(s);
-                boolean timed = s > 0;
-                try (PointerScope scope = Torch.scope()) {
-                    long t0 = System.nanoTime();
-                    Tensor ids = precision.longs(b.ids(), b.rows(), b.cols()), labels = precision.longs(b.labels(), b.rows(), b.cols());
-                    long t1 = System.nanoTime();
-                    // the step sft runs (TrainStep), timed in its parts
-                    MiniMindLM.Loss l = minimind4j.train.TrainStep.forward(m, precision, ids, labels, !fast).loss();
-                    long t2 = System.nanoTime();
-                    scaler.scale(l.total()).backward();
-                    sync();
-                    long t3 = System.nanoTime();
-                    dist.averageGradients(params);
-                    sync();
-                    long t3b = System.nanoTime();
-                    minimind4j.train.TrainStep.update(opt, params, scaler, 1.0);
-                    sync();
-                    long t4 = System.nanoTime();
-                    if (timed) {
-                        data += (t1 - t0) / 1e9;
-                        fwd += (t2 - t1) / 1e9;
-                        bwd += (t3 - t2) / 1e9;
-                        comm += (t3b - t3) / 1e9;
-                        optim += (t4 - t3b) / 1e9;
-                        tokens += b.tokens();
-                        supervised += b.supervised();
-                        positions += (long) b.rows() * b.cols();
-                        long logitRows = fast ? b.supervised() : (long) b.rows() * (b.cols() - 1);
-                        // LoRA's backward skips the frozen weights' gradients: about 2 of full training's 3 passes (adapters' own FLOPs ignored)
-                        flops += matmulFlops(c, (long) b.rows() * b.cols(), logitRows, b.rows() * (double) b.cols() * (b.cols() + 1) / 2) * (lora == null ? 1 : 2.0 / 3);
-                    }
-                }
-            }
-            opt.close();
-        }
-        double total = fwd + bwd + optim + data + comm;
-        Map<String, Object> r = new LinkedHashMap<>();
-        String name = dist.worldSize() > 1 ? "rank 0 of " + dist.worldSize() : lora != null ? "LoRA" : fast ? "(b) this project's default" : "(c) MiniMind layout";
-        if (!dist.isMain()) return r;
-        r.put("trainable_parameters", trainable);
-        r.put("steps", batches.size() - 1);
-        r.put("seconds_per_step", total / (batches.size() - 1));
-        r.put("flops_per_step", flops / (batches.size() - 1));
-        r.put("achieved_gflops", flops / total / 1e9);
-        r.put("ratio_to_gemm", flops / total / gemm);
-        r.put("tokens_per_s", tokens / total);
-        r.put("supervised_tokens_per_s", supervised / total);
-        r.put("padding_fraction", 1 - (double) tokens / positions);
-        r.put("comm_seconds_per_step", comm / (batches.size() - 1));
-        r.put("time_split", Map.of("data", data / total, "forward", fwd / total, "backward", bwd / total, "optimizer", optim / total, "allreduce", comm / total));
-        say("%s: %.2f s/step, %.1f GFLOP/s%s, %.0f tokens/s, %.0f supervised tokens/s, padding %.0f%%; time: forward %.0f%%, backward %.0f%%, optimizer %.0f%%, data %.0f%%%s",
-                name, total / (batches.size() - 1), flops / total / 1e9,
-                Double.isNaN(gemm) ? "" : String.format(Locale.ROOT, " = %.0f%% of (a)", 100 * flops / total / gemm), tokens / total, supervised / total,
-                100 * (1 - (double) tokens / positions), 100 * fwd / total, 100 * bwd / total, 100 * optim / total, 100 * data / total,
-                comm > 0 ? String.format(Locale.ROOT, ", allreduce %.0f%%", 100 * comm / total) : "");
-        return r;
-    }
-
-    /** Waits for queued CUDA work, so a timer read after it measures the work and not its launch. */
-    private void sync() {
-        if (precision.cuda()) torch.cuda_synchronize();
-    }
-
-    private Map<String, Object> leakCheck(ModelConfig c, int n) {
-        List<Sample> samples = synthetic(c, batchSize * 4, maxSeqLen, 11);
-        List<Batch> batches = new ArrayList<>();
-        for (int i = 0; i + batchSize <= samples.size(); i += batchSize) batches.add(Batch.of(samples.subList(i, i + batchSize), 0, 0));
-        double rssStart = 0, rssMid = 0, rssEnd;
-        try (MiniMindLM m = MiniMindLM.init(c, 1).to(precision)) {
-            org.bytedeco.pytorch.TensorVector params = m.parameters();
-            AdamW opt = Torch.adamW(params, 1e-4, 0.9, 0.999, 1e-8, 0.01);
-            minimind4j.train.GradScaler scaler = new minimind4j.train.GradScaler(precision.gradScaler());
-            for (int s = 0; s < n; s++) {
-                Batch b = batches.get(s % batches.size());
-                try (PointerScope scope = Torch.scope()) {
-                    Tensor ids = precision.longs(b.ids(), b.rows(), b.cols()), labels = precision.longs(b.labels(), b.rows(), b.cols());
-                    scaler.scale(minimind4j.train.TrainStep.forward(m, precision, ids, labels, false).loss().total()).backward();
-                    minimind4j.train.TrainStep.update(opt, params, scaler, 1.0);
-                }
-                if (s == Math.min(10, n - 1)) rssStart = currentRssMb();
-                if (s == n / 2) rssMid = currentRssMb();
-            }
-            rssEnd = currentRssMb();
-            opt.close();
-        }
-        say("leak check: RSS %.0f MB after step 10, %.0f MB after step %d, %.0f MB after step %d", rssStart, rssMid, n / 2, rssEnd, n);
-        return Map.of("steps", n, "rss_mb_at_10", rssStart, "rss_mb_at_half", rssMid, "rss_mb_at_end", rssEnd);
-    }
-
-    static double peakRssMb() { return procStatusMb("VmHWM:"); }
-
-    static double currentRssMb() { return procStatusMb("VmRSS:"); }
-
-    private static double procStatusMb(String key) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
-                if (line.startsWith(key)) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-        } catch (Exception ignored) {
-            // not Linux: no RSS figure
-        }
-        return Double.NaN;
     }
 }

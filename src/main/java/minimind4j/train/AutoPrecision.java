@@ -46,7 +46,7 @@ public record AutoPrecision(org.bytedeco.pytorch.global.torch.ScalarType autocas
         for (String d : dtypes) for (int t : threadCounts) candidates.add(new Candidate(d, t));
         try (MiniMindLM model = MiniMindLM.init(config, 0)) {
             TensorVector params = model.parameters();
-            AdamW opt = Torch.adamW(params, 1e-12, 0.9, 0.999, 1e-8, 0.0);
+            AdamW opt = TrainStep.optimizer(params, 1e-12);
             Tensor[] batch = probeBatch(config, rows, seqLen);
             // a warm-up of each, then the best of two rounds, interleaved so that a burst of load hits every candidate
             for (int round = 0; round < 3; round++)

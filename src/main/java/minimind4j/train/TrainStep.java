@@ -45,6 +45,14 @@ public final class TrainStep {
     }
 
     /**
+     * MiniMind's optimizer: {@code optim.AdamW(params, lr=args.learning_rate)}, i.e. PyTorch's AdamW defaults (betas
+     * 0.9/0.999, eps 1e-8, weight decay 0.01), for training and for every measurement of its step.
+     */
+    public static AdamW optimizer(TensorVector params, double lr) {
+        return Torch.adamW(params, lr, 0.9, 0.999, 1e-8, 0.01);
+    }
+
+    /**
      * MiniMind's scaler.unscale_, clip_grad_norm_, scaler.step, scaler.update, zero_grad, on gradients already
      * averaged across ranks. The norm is non-finite exactly when some gradient element is, which is the check
      * GradScaler makes before it skips a step; the step is then not taken.

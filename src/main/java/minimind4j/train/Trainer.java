@@ -148,7 +148,7 @@ public final class Trainer {
         stepLoss.start(model, precision, resumed != null);
         describe(model, data);
         TensorVector params = trainable(model, resumed);
-        AdamW opt = Torch.adamW(params, o.learningRate(), 0.9, 0.999, 1e-8, 0.01);
+        AdamW opt = TrainStep.optimizer(params, o.learningRate());
         GradScaler scaler = new GradScaler(precision.gradScaler());
         if (resumed != null) {
             resumed.loadOptimizer(opt, precision);

@@ -83,7 +83,7 @@ class BenchCommandTest {
         // --breakdown: every op family of the step, and what they do not cover, adding up to the measured step
         JsonNode bd = r.get("breakdown");
         double sum = 0;
-        for (String f : StepBreakdown.FAMILIES) {
+        for (String f : minimind4j.bench.StepBreakdown.FAMILIES) {
             assertTrue(bd.has(f), f + " missing: " + bd);
             assertTrue(bd.get(f).asDouble() >= 0, f);
             sum += bd.get(f).asDouble();
@@ -131,7 +131,7 @@ class BenchCommandTest {
 
     @Test
     void syntheticLengthsFollowARealisticSftDistribution() {
-        List<Sample> s = BenchCommand.synthetic(ModelConfig.minimind2(), 2000, 340, 7);
+        List<Sample> s = minimind4j.bench.BenchBatches.synthetic(ModelConfig.minimind2(), 2000, 340, 7);
         int[] lengths = s.stream().mapToInt(x -> x.ids().length).sorted().toArray();
         assertEquals(30, lengths[0]);
         assertTrue(lengths[lengths.length - 1] <= 340);

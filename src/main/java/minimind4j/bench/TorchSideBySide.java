@@ -1,4 +1,4 @@
-package minimind4j.cli;
+package minimind4j.bench;
 
 import minimind4j.UserError;
 
@@ -28,19 +28,15 @@ import java.util.function.Supplier;
  * mode, in MiniMind's CPU default (fp32) and forced to bf16 autocast, each at 1 thread and at every core. The table it
  * prints is the README's side-by-side comparison.
  */
-final class TorchSideBySide {
+public final class TorchSideBySide {
     private TorchSideBySide() {}
-
-    interface Say {
-        void say(String fmt, Object... args);
-    }
 
     /**
      * Times MiniMind's step on PyTorch over {@code batches}, then this project's default step again ({@code ours}
      * runs it): the machine is shared and its speed drifts, so this project's figure is the mean of a run before and
      * a run after PyTorch's, both printed, and each side's GEMM rate at its time is in the table.
      */
-    static Map<String, Object> run(ModelConfig c, List<List<Sample>> batches, int maxSeqLen, double ourGemm,
+    public static Map<String, Object> run(ModelConfig c, List<List<Sample>> batches, int maxSeqLen, double ourGemm,
                                    Precision precision, Say out, Supplier<Map<String, Object>> ours,
                                    Map<String, Object> oursBefore) throws IOException, InterruptedException {
         String python = python();

@@ -1,4 +1,4 @@
-package minimind4j.cli;
+package minimind4j.bench;
 
 import minimind4j.data.Batch;
 import minimind4j.data.Sample;
@@ -25,12 +25,12 @@ import java.util.Map;
  * one step runs it, under the step's precision and thread count. What the families do not account for of the measured
  * step is autograd bookkeeping, allocation and the copies between ops: the "rest" row. A dense (non-MoE) model only.
  */
-final class StepBreakdown {
+public final class StepBreakdown {
     private StepBreakdown() {}
 
     /** Seconds per step of each family, summed over the timed batches and divided by their count. */
-    static Map<String, Object> run(ModelConfig c, List<List<Sample>> batches, Precision precision, double stepSeconds,
-                                   Map<?, ?> timeSplit, TorchSideBySide.Say out) {
+    public static Map<String, Object> run(ModelConfig c, List<List<Sample>> batches, Precision precision, double stepSeconds,
+                                   Map<?, ?> timeSplit, Say out) {
         Map<String, Object> report = new LinkedHashMap<>();
         if (c.useMoe()) {
             out.say("breakdown: a dense model only (MoE experts run on a data-dependent share of the tokens)");
@@ -67,7 +67,7 @@ final class StepBreakdown {
         return report;
     }
 
-    static final List<String> FAMILIES = List.of(
+    public static final List<String> FAMILIES = List.of(
             "matmul: q/k/v, o, gate/up, down projections",
             "matmul: lm_head on supervised positions",
             "attention (causal, GQA; fused SDPA, or the math path for bf16 on a CPU)",
