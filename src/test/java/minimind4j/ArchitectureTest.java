@@ -32,6 +32,33 @@ class ArchitectureTest {
     /** Pure file-format packages: they may throw UserError and use nothing else of the project. */
     static final Set<String> PURE = Set.of("minimind4j.checkpoint.format", "minimind4j.gguf", "minimind4j.tokenizer.jinja");
     static final int MAX_LINES = 500;
+    /**
+     * What each package may use, as ARCHITECTURE.md's table says (the root package, with UserError, is open to all;
+     * cli may use everything and is not listed). A new package must be added here, which is the point.
+     */
+    static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
+            Map.entry("minimind4j", Set.of()),
+            Map.entry("minimind4j.gguf", Set.of()),
+            Map.entry("minimind4j.tokenizer.jinja", Set.of()),
+            Map.entry("minimind4j.checkpoint.format", Set.of()),
+            Map.entry("minimind4j.launch", Set.of()),
+            Map.entry("minimind4j.engine", Set.of()),
+            Map.entry("minimind4j.data.formats", Set.of()),
+            Map.entry("minimind4j.tokenizer", Set.of("minimind4j.tokenizer.jinja")),
+            Map.entry("minimind4j.model", Set.of("minimind4j.engine")),
+            Map.entry("minimind4j.data", Set.of("minimind4j.data.formats", "minimind4j.tokenizer")),
+            Map.entry("minimind4j.demo", Set.of("minimind4j.tokenizer")),
+            Map.entry("minimind4j.checkpoint", Set.of("minimind4j.checkpoint.format", "minimind4j.engine", "minimind4j.model")),
+            Map.entry("minimind4j.generate", Set.of("minimind4j.engine", "minimind4j.model", "minimind4j.tokenizer")),
+            Map.entry("minimind4j.train", Set.of("minimind4j.checkpoint", "minimind4j.checkpoint.format", "minimind4j.data",
+                    "minimind4j.data.formats", "minimind4j.engine", "minimind4j.model", "minimind4j.tokenizer")),
+            Map.entry("minimind4j.lora", Set.of("minimind4j.checkpoint", "minimind4j.checkpoint.format", "minimind4j.engine",
+                    "minimind4j.model", "minimind4j.train")),
+            Map.entry("minimind4j.export", Set.of("minimind4j.checkpoint", "minimind4j.checkpoint.format", "minimind4j.gguf",
+                    "minimind4j.model", "minimind4j.tokenizer")),
+            Map.entry("minimind4j.serve", Set.of("minimind4j.engine", "minimind4j.generate", "minimind4j.model", "minimind4j.tokenizer")),
+            Map.entry("minimind4j.bench", Set.of("minimind4j.data", "minimind4j.engine", "minimind4j.lora", "minimind4j.model",
+                    "minimind4j.train")));
     static final String EXEMPT_FROM_SIZE = "minimind4j/tokenizer/jinja/";
 
     /** A reference to another package: {@code minimind4j.pkg.Type}, lower-case segments, then a capitalised type. */
@@ -128,6 +155,23 @@ class ArchitectureTest {
         assertTrue(g.size() > 10, "read the packages: " + g.keySet());
         String loop = cycle(g);
         assertNull(loop, () -> "a package cycle: " + loop + " (" + where(g, loop) + ")");
+    }
+
+    @Test
+    void eachPackageUsesOnlyWhatArchitectureMdAllows() throws IOException {
+        Map<String, String> violations = new TreeMap<>();
+        graph().forEach((pkg, uses) -> {
+            if (pkg.equals("minimind4j.cli")) return;
+            Set<String> allowed = ALLOWED.get(pkg);
+            if (allowed == null) {
+                violations.put(pkg, "not in ARCHITECTURE.md's table (add it there and to ALLOWED)");
+                return;
+            }
+            uses.forEach((used, file) -> {
+                if (!used.equals(ROOT) && !allowed.contains(used)) violations.put(pkg + " -> " + used, file.toString());
+            });
+        });
+        assertEquals(Map.of(), violations);
     }
 
     @Test
