@@ -45,7 +45,7 @@ public final class TorchSideBySide {
         Path file = Files.createTempFile("minimind-vs-torch", ".json");
         try {
             Map<String, Object> spec = new LinkedHashMap<>();
-            spec.put("family", c.qkNorm() ? "minimind3" : "minimind2");
+            spec.put("family", c.family());
             spec.put("hidden_size", c.hiddenSize());
             spec.put("intermediate_size", c.intermediateSize());
             spec.put("num_hidden_layers", c.numHiddenLayers());

@@ -1,5 +1,6 @@
 package minimind4j.cli;
 
+import minimind4j.model.ModelFamily;
 import minimind4j.UserError;
 import minimind4j.lora.LoraConfig;
 import minimind4j.lora.LoraTargets;
@@ -56,7 +57,7 @@ public final class DpoCommand extends TrainCommand {
 
     /** train_dpo.py's defaults ({@link StageDefaults}); with --lora_rank saved as lora_dpo. */
     @Override
-    TrainConfig defaults(String family) {
+    TrainConfig defaults(ModelFamily family) {
         TrainConfig d = super.defaults(family);
         return loraRank == null ? d : d.toBuilder().saveWeight(StageDefaults.DPO_LORA_SAVE_WEIGHT).build();
     }
@@ -108,7 +109,7 @@ public final class DpoCommand extends TrainCommand {
 
     @Override
     Trainer prepare(Trainer t, TrainConfig o) {
-        String family = t.config().family();  // read from the starting weights
+        ModelFamily family = t.config().modelFamily();  // read from the starting weights
         double b = given("--beta") ? beta : StageDefaults.dpoBeta(family);
         boolean lora = loraRank != null;
         if (lora) {
@@ -116,7 +117,7 @@ public final class DpoCommand extends TrainCommand {
             t.adapt(new LoraTraining(new LoraConfig(loraRank, loraAlpha != null ? loraAlpha : loraRank, loraDropout, LoraTargets.parse(loraTarget)),
                     o.seed(), null, t.fromWeightPath().toString()));
         }
-        return t.withLoss(new DpoLoss(b, DpoLoss.Reduction.fromFlag(reduction, t.config().family()),
+        return t.withLoss(new DpoLoss(b, DpoLoss.Reduction.fromFlag(reduction, family),
                 o.fromWeight().equals("none") ? null : t.fromWeightPath(), lora));
     }
 }

@@ -38,7 +38,7 @@ record FromWeight(Path file, ModelConfig config, RunFiles.Loaded read) {
         contradiction("--num_key_value_heads", m.numKeyValueHeads, inferred.numKeyValueHeads(), "num_key_value_heads", file);
         contradiction("--num_attention_heads", m.numAttentionHeads, inferred.numAttentionHeads(), "num_attention_heads", file);
         contradiction("--use_moe", m.useMoe, inferred.useMoe() ? 1 : 0, "use_moe", file);
-        String family = inferred.qkNorm() ? "minimind3" : "minimind2";
+        String family = inferred.family();
         if (m.family != null && !m.family.equals(family))
             throw new UserError("--model_family " + m.family + " contradicts " + file + ", whose tensors are " + family
                     + "'s (drop the flag: the shape is taken from the file)");

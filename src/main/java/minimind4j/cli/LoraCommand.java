@@ -1,5 +1,6 @@
 package minimind4j.cli;
 
+import minimind4j.model.ModelFamily;
 import minimind4j.UserError;
 
 import minimind4j.checkpoint.Weights;
@@ -56,7 +57,7 @@ public final class LoraCommand extends TrainCommand {
 
     /** train_lora.py's defaults ({@link minimind4j.train.StageDefaults}), saved under --lora_name when given. */
     @Override
-    TrainConfig defaults(String family) {
+    TrainConfig defaults(ModelFamily family) {
         TrainConfig d = super.defaults(family);
         return loraName == null ? d : d.toBuilder().saveWeight(loraName).build();
     }

@@ -1,5 +1,7 @@
 package minimind4j.cli;
 
+import minimind4j.model.ModelFamily;
+import minimind4j.train.StageDefaults;
 import minimind4j.UserError;
 
 import minimind4j.model.ModelConfig;
@@ -35,17 +37,15 @@ public final class ModelFlags {
 
     /** The config these flags describe, starting from {@code base} for anything not given. */
     public ModelConfig resolve(ModelConfig base) {
-        String fam = family != null ? family : (base.qkNorm() ? "minimind3" : "minimind2");
+        ModelFamily fam = family != null ? StageDefaults.family(family) : base.modelFamily();
         int hidden = hiddenSize != null ? hiddenSize : base.hiddenSize();
         int layers = numHiddenLayers != null ? numHiddenLayers : base.numHiddenLayers();
         boolean moe = useMoe != null ? useMoe == 1 : base.useMoe();
-        ModelConfig c;
-        switch (fam) {
-            case "minimind2" -> c = ModelConfig.minimind2(hidden, layers, moe);
-            case "minimind3" -> c = ModelConfig.minimind3(hidden, layers, moe);
-            default -> throw new UserError("--model_family " + fam + ": expected minimind2 or minimind3");
-        }
-        boolean sameShape = hidden == base.hiddenSize() && fam.equals(base.qkNorm() ? "minimind3" : "minimind2");
+        ModelConfig c = switch (fam) {
+            case MINIMIND2 -> ModelConfig.minimind2(hidden, layers, moe);
+            case MINIMIND3 -> ModelConfig.minimind3(hidden, layers, moe);
+        };
+        boolean sameShape = hidden == base.hiddenSize() && fam == base.modelFamily();
         if (sameShape) c = c.withIntermediateSize(base.intermediateSize());
         int heads = numAttentionHeads != null ? numAttentionHeads : (sameShape ? base.numAttentionHeads() : c.numAttentionHeads());
         int kv = numKeyValueHeads != null ? numKeyValueHeads : (sameShape ? base.numKeyValueHeads() : c.numKeyValueHeads());
@@ -59,6 +59,6 @@ public final class ModelFlags {
 
     /** The config for a fresh model: the family's own MiniMind defaults (minimind2 512/8, minimind3 768/8) under the flags. */
     public ModelConfig resolve() {
-        return resolve("minimind3".equals(family) ? ModelConfig.minimind3(768, 8, false) : ModelConfig.minimind2());
+        return resolve(StageDefaults.family(family) == ModelFamily.MINIMIND3 ? ModelConfig.minimind3(768, 8, false) : ModelConfig.minimind2());
     }
 }

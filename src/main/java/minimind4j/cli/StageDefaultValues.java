@@ -49,7 +49,7 @@ public final class StageDefaultValues implements IDefaultValueProvider {
             case "--seed" -> String.valueOf(d.seed());
             case "--max_steps" -> String.valueOf(d.maxSteps());
             case "--loss_average" -> d.lossAverage().name().toLowerCase(Locale.ROOT);
-            case "--beta" -> number(StageDefaults.dpoBeta(command.m.family));
+            case "--beta" -> number(StageDefaults.dpoBeta(StageDefaults.family(command.m.family)));
             default -> null;
         };
     }

@@ -1,5 +1,6 @@
 package minimind4j.cli;
 
+import minimind4j.model.ModelFamily;
 import minimind4j.train.Stage;
 import minimind4j.train.StageDefaults;
 import minimind4j.train.TrainConfig;
@@ -19,7 +20,7 @@ public abstract class StageHelp extends ListResourceBundle {
 
     @Override
     protected Object[][] getContents() {
-        TrainConfig m2 = StageDefaults.of(stage(), StageDefaults.MINIMIND2), m3 = StageDefaults.of(stage(), StageDefaults.MINIMIND3);
+        TrainConfig m2 = StageDefaults.of(stage(), ModelFamily.MINIMIND2), m3 = StageDefaults.of(stage(), ModelFamily.MINIMIND3);
         List<Object[]> rows = new ArrayList<>(List.of(new Object[][]{
                 {"families.epochs", both(String.valueOf(m2.epochs()), String.valueOf(m3.epochs()))},
                 {"families.learning_rate", both(StageDefaultValues.number(m2.learningRate()), StageDefaultValues.number(m3.learningRate()))},
@@ -28,9 +29,9 @@ public abstract class StageHelp extends ListResourceBundle {
                 {"families.empty_think_ratio", both(StageDefaultValues.number(m2.emptyThinkRatio()), StageDefaultValues.number(m3.emptyThinkRatio()))},
         }));
         // each family's values for the commands' descriptions: ${bundle:m2.learning_rate}, ${bundle:m3.beta}, ...
-        for (String family : List.of(StageDefaults.MINIMIND2, StageDefaults.MINIMIND3)) {
+        for (ModelFamily family : ModelFamily.values()) {
             TrainConfig d = StageDefaults.of(stage(), family);
-            String p = family.equals(StageDefaults.MINIMIND2) ? "m2." : "m3.";
+            String p = family == ModelFamily.MINIMIND2 ? "m2." : "m3.";
             rows.add(new Object[]{p + "epochs", String.valueOf(d.epochs())});
             rows.add(new Object[]{p + "batch_size", String.valueOf(d.batchSize())});
             rows.add(new Object[]{p + "learning_rate", StageDefaultValues.number(d.learningRate())});

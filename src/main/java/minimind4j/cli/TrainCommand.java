@@ -1,5 +1,6 @@
 package minimind4j.cli;
 
+import minimind4j.model.ModelFamily;
 import minimind4j.UserError;
 
 import minimind4j.engine.Precision;
@@ -42,10 +43,10 @@ abstract class TrainCommand implements Callable<Integer> {
     abstract Stage stage();
 
     /**
-     * The stage's defaults for a model family ("minimind2" or "minimind3"), applied to every flag not given
+     * The stage's defaults for a model family, applied to every flag not given
      * ({@link StageDefaults}); lora and dpo adjust them for their own flags.
      */
-    TrainConfig defaults(String family) { return StageDefaults.of(stage(), family); }
+    TrainConfig defaults(ModelFamily family) { return StageDefaults.of(stage(), family); }
 
     /** The defaults of --model_family's family (minimind2 without it). */
     TrainConfig defaults() { return defaults(StageDefaults.family(m.family)); }
@@ -99,11 +100,11 @@ abstract class TrainCommand implements Callable<Integer> {
         } else {
             why = startWeights + (config.qkNorm() ? " has q/k norms: a minimind-3 model (--model_family minimind2 overrides)"
                     : " has no q/k norms: a MiniMind2 model (--model_family minimind3 overrides)");
-            s = defaults(config.family());
+            s = defaults(config.modelFamily());
         }
         if (DistributedFlags.localRank() <= 0)
             out.printf(Locale.ROOT, "defaults: %s's %s stage (lr %s, max_seq_len %d, empty_think_ratio %s, data %s); %s%n",
-                    "minimind3".equals(m.family != null ? m.family : config.family()) ? "minimind-3" : "MiniMind2", s.stage().data(), s.learningRate(), s.maxSeqLen(),
+                    (m.family != null ? StageDefaults.family(m.family) : config.modelFamily()) == ModelFamily.MINIMIND3 ? "minimind-3" : "MiniMind2", s.stage().data(), s.learningRate(), s.maxSeqLen(),
                     s.emptyThinkRatio(), s.dataPath(), why);
         return s;
     }

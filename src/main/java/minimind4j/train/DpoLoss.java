@@ -5,6 +5,7 @@ import minimind4j.checkpoint.Weights;
 import minimind4j.engine.Precision;
 import minimind4j.engine.Torch;
 import minimind4j.model.MiniMindLM;
+import minimind4j.model.ModelFamily;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -35,9 +36,9 @@ public final class DpoLoss implements StepLoss {
         MEAN, SUM;
 
         /** The reduction of the MiniMind version whose architecture {@code family} is. */
-        public static Reduction of(String family) { return family.equals("minimind2") ? MEAN : SUM; }
+        public static Reduction of(ModelFamily family) { return family == ModelFamily.MINIMIND2 ? MEAN : SUM; }
 
-        public static Reduction fromFlag(String flag, String family) {
+        public static Reduction fromFlag(String flag, ModelFamily family) {
             if (flag == null || flag.equals("auto")) return of(family);
             return switch (flag) {
                 case "mean" -> MEAN;

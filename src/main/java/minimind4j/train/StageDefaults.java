@@ -3,6 +3,7 @@ package minimind4j.train;
 import minimind4j.UserError;
 import minimind4j.data.Truncation;
 import minimind4j.data.formats.DataFormat;
+import minimind4j.model.ModelFamily;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -16,22 +17,22 @@ import java.util.List;
 public final class StageDefaults {
     private StageDefaults() {}
 
-    public static final String MINIMIND2 = "minimind2", MINIMIND3 = "minimind3";
-
     /** The save_weight of DPO with --lora_rank (adapters instead of the whole model). */
     public static final String DPO_LORA_SAVE_WEIGHT = "lora_dpo";
 
     /** The model family a run without --model_family (and without weights that say otherwise) trains. */
-    public static String family(String given) {
-        String family = given == null ? MINIMIND2 : given;
-        if (!family.equals(MINIMIND2) && !family.equals(MINIMIND3))
-            throw new UserError("--model_family " + family + ": expected minimind2 or minimind3");
-        return family;
+    public static ModelFamily family(String given) {
+        if (given == null) return ModelFamily.MINIMIND2;
+        try {
+            return ModelFamily.parse(given);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--model_family " + given + ": expected minimind2 or minimind3");
+        }
     }
 
-    /** {@code stage}'s defaults for {@code family} ("minimind2" or "minimind3"). */
-    public static TrainConfig of(Stage stage, String family) {
-        boolean m3 = family(family).equals(MINIMIND3);
+    /** {@code stage}'s defaults for {@code family}. */
+    public static TrainConfig of(Stage stage, ModelFamily family) {
+        boolean m3 = family == ModelFamily.MINIMIND3;
         // what every stage shares; empty_think_ratio is the family's lm_dataset.py's
         TrainConfig.Builder b = TrainConfig.builder().stage(stage)
                 .saveDir(Path.of("out")).tokenizerPath(Path.of("model"))
@@ -57,8 +58,8 @@ public final class StageDefaults {
     }
 
     /** DPO's beta: train_dpo.py's 0.1 (MiniMind2) or 0.15 (minimind-3). */
-    public static double dpoBeta(String family) {
-        return family(family).equals(MINIMIND3) ? 0.15 : 0.1;
+    public static double dpoBeta(ModelFamily family) {
+        return family == ModelFamily.MINIMIND3 ? 0.15 : 0.1;
     }
 
     private static List<Path> data(String path) { return List.of(Path.of(path)); }
