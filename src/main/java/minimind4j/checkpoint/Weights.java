@@ -285,8 +285,7 @@ public final class Weights {
         int routed = moe ? (int) sd.get("model.layers.0.mlp.gate.weight").size(0) : base.nRoutedExperts();
         int shared = 0;
         while (sd.containsKey("model.layers.0.mlp.shared_experts." + shared + ".gate_proj.weight")) shared++;
-        return new ModelConfig(hidden, layers, heads, kv, vocab, inter, base.ropeTheta(), base.rmsNormEps(),
-                base.maxPositionEmbeddings(), qkNorm, moe, routed, base.numExpertsPerTok(), moe ? shared : base.nSharedExperts(),
-                base.auxLossAlpha(), base.seqAux(), base.normTopkProb());
+        return base.toBuilder().numAttentionHeads(heads).numKeyValueHeads(kv).vocabSize(vocab).intermediateSize(inter)
+                .nRoutedExperts(routed).nSharedExperts(moe ? shared : base.nSharedExperts()).build();
     }
 }

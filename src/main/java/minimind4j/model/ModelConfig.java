@@ -3,6 +3,8 @@ package minimind4j.model;
 /**
  * MiniMind's model hyper-parameters ({@code MiniMindConfig}). Two families exist: MiniMind2 (the 512/8 "26M" model the
  * SFT contract targets) and minimind-3 (768 hidden, 4 KV heads, per-head q/k RMSNorm, a different FFN width).
+ * Built by name: {@link #minimind2}/{@link #minimind3} give a family's defaults, {@link #toBuilder()} changes fields
+ * ({@code c.toBuilder().vocabSize(8000).build()}); the positional constructor is only the builder's.
  */
 public record ModelConfig(
         int hiddenSize,
@@ -77,8 +79,10 @@ public record ModelConfig(
 
     /** MiniMind2 defaults (model_minimind.py before minimind-3): 8 heads, 2 KV heads, eps 1e-5, theta 1e6. */
     public static ModelConfig minimind2(int hidden, int layers, boolean useMoe) {
-        return new ModelConfig(hidden, layers, 8, 2, 6400, minimind2Intermediate(hidden), 1e6, 1e-5, 32768,
-                false, useMoe, 4, 2, 1, 0.01, true, true);
+        return new Builder().hiddenSize(hidden).numHiddenLayers(layers).numAttentionHeads(8).numKeyValueHeads(2).vocabSize(6400)
+                .intermediateSize(minimind2Intermediate(hidden)).ropeTheta(1e6).rmsNormEps(1e-5).maxPositionEmbeddings(32768)
+                .qkNorm(false).useMoe(useMoe).nRoutedExperts(4).numExpertsPerTok(2).nSharedExperts(1).auxLossAlpha(0.01)
+                .seqAux(true).normTopkProb(true).build();
     }
 
     /** The default MiniMind2 model: 512 hidden, 8 layers, 25,829,888 parameters. */
@@ -90,8 +94,10 @@ public record ModelConfig(
      * norm_topk_prob, router_aux_loss_coef 5e-4 (a batch-level aux loss, not MiniMind2's per-sequence one).
      */
     public static ModelConfig minimind3(int hidden, int layers, boolean useMoe) {
-        return new ModelConfig(hidden, layers, 8, 4, 6400, minimind3Intermediate(hidden), 1e6, 1e-6, 32768,
-                true, useMoe, 4, 1, 0, 5e-4, false, true);
+        return new Builder().hiddenSize(hidden).numHiddenLayers(layers).numAttentionHeads(8).numKeyValueHeads(4).vocabSize(6400)
+                .intermediateSize(minimind3Intermediate(hidden)).ropeTheta(1e6).rmsNormEps(1e-6).maxPositionEmbeddings(32768)
+                .qkNorm(true).useMoe(useMoe).nRoutedExperts(4).numExpertsPerTok(1).nSharedExperts(0).auxLossAlpha(5e-4)
+                .seqAux(false).normTopkProb(true).build();
     }
 
     public static ModelConfig minimind3(int hidden, int layers) { return minimind3(hidden, layers, false); }
@@ -102,22 +108,76 @@ public record ModelConfig(
     /** {@link #modelFamily()} as files and flags spell it: "minimind3" or "minimind2". */
     public String family() { return modelFamily().id(); }
 
-    public ModelConfig withVocabSize(int v) {
-        return new ModelConfig(hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, v, intermediateSize,
-                ropeTheta, rmsNormEps, maxPositionEmbeddings, qkNorm, useMoe, nRoutedExperts, numExpertsPerTok,
-                nSharedExperts, auxLossAlpha, seqAux, normTopkProb);
+    public ModelConfig withVocabSize(int v) { return toBuilder().vocabSize(v).build(); }
+
+    public ModelConfig withHeads(int heads, int kvHeads) { return toBuilder().numAttentionHeads(heads).numKeyValueHeads(kvHeads).build(); }
+
+    public ModelConfig withIntermediateSize(int size) { return toBuilder().intermediateSize(size).build(); }
+
+    /** A builder holding this config's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.hiddenSize = hiddenSize;
+        b.numHiddenLayers = numHiddenLayers;
+        b.numAttentionHeads = numAttentionHeads;
+        b.numKeyValueHeads = numKeyValueHeads;
+        b.vocabSize = vocabSize;
+        b.intermediateSize = intermediateSize;
+        b.ropeTheta = ropeTheta;
+        b.rmsNormEps = rmsNormEps;
+        b.maxPositionEmbeddings = maxPositionEmbeddings;
+        b.qkNorm = qkNorm;
+        b.useMoe = useMoe;
+        b.nRoutedExperts = nRoutedExperts;
+        b.numExpertsPerTok = numExpertsPerTok;
+        b.nSharedExperts = nSharedExperts;
+        b.auxLossAlpha = auxLossAlpha;
+        b.seqAux = seqAux;
+        b.normTopkProb = normTopkProb;
+        return b;
     }
 
-    public ModelConfig withHeads(int heads, int kvHeads) {
-        return new ModelConfig(hiddenSize, numHiddenLayers, heads, kvHeads, vocabSize, intermediateSize,
-                ropeTheta, rmsNormEps, maxPositionEmbeddings, qkNorm, useMoe, nRoutedExperts, numExpertsPerTok,
-                nSharedExperts, auxLossAlpha, seqAux, normTopkProb);
-    }
+    /** Named fields, checked together by the record's constructor at {@link #build()}. */
+    public static final class Builder {
+        private int hiddenSize;
+        private int numHiddenLayers;
+        private int numAttentionHeads;
+        private int numKeyValueHeads;
+        private int vocabSize;
+        private int intermediateSize;
+        private double ropeTheta;
+        private double rmsNormEps;
+        private int maxPositionEmbeddings;
+        private boolean qkNorm;
+        private boolean useMoe;
+        private int nRoutedExperts;
+        private int numExpertsPerTok;
+        private int nSharedExperts;
+        private double auxLossAlpha;
+        private boolean seqAux;
+        private boolean normTopkProb;
 
-    public ModelConfig withIntermediateSize(int size) {
-        return new ModelConfig(hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, vocabSize, size,
-                ropeTheta, rmsNormEps, maxPositionEmbeddings, qkNorm, useMoe, nRoutedExperts, numExpertsPerTok,
-                nSharedExperts, auxLossAlpha, seqAux, normTopkProb);
+        public Builder hiddenSize(int v) { hiddenSize = v; return this; }
+        public Builder numHiddenLayers(int v) { numHiddenLayers = v; return this; }
+        public Builder numAttentionHeads(int v) { numAttentionHeads = v; return this; }
+        public Builder numKeyValueHeads(int v) { numKeyValueHeads = v; return this; }
+        public Builder vocabSize(int v) { vocabSize = v; return this; }
+        public Builder intermediateSize(int v) { intermediateSize = v; return this; }
+        public Builder ropeTheta(double v) { ropeTheta = v; return this; }
+        public Builder rmsNormEps(double v) { rmsNormEps = v; return this; }
+        public Builder maxPositionEmbeddings(int v) { maxPositionEmbeddings = v; return this; }
+        public Builder qkNorm(boolean v) { qkNorm = v; return this; }
+        public Builder useMoe(boolean v) { useMoe = v; return this; }
+        public Builder nRoutedExperts(int v) { nRoutedExperts = v; return this; }
+        public Builder numExpertsPerTok(int v) { numExpertsPerTok = v; return this; }
+        public Builder nSharedExperts(int v) { nSharedExperts = v; return this; }
+        public Builder auxLossAlpha(double v) { auxLossAlpha = v; return this; }
+        public Builder seqAux(boolean v) { seqAux = v; return this; }
+        public Builder normTopkProb(boolean v) { normTopkProb = v; return this; }
+
+        public ModelConfig build() {
+            return new ModelConfig(hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, vocabSize, intermediateSize, ropeTheta, rmsNormEps, maxPositionEmbeddings, qkNorm, useMoe, nRoutedExperts, numExpertsPerTok, nSharedExperts, auxLossAlpha, seqAux, normTopkProb);
+        }
     }
 
     /** The file-name suffix MiniMind uses: {@code _moe} for MoE models. */
