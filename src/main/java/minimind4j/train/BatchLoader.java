@@ -54,8 +54,22 @@ public final class BatchLoader implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the loader and waits until its thread has left the dataset. The thread may be inside the tokenizer, which
+     * an interrupt does not stop; returning before it is out would let the caller close the tokenizer under it (a
+     * native use-after-free: seen as the tokenizer library aborting on a multi-terabyte allocation).
+     */
     @Override
     public void close() {
         worker.interrupt();
+        boolean interrupted = false;
+        while (worker.isAlive()) {
+            try {
+                worker.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 }
