@@ -1,6 +1,7 @@
 package minimind4j.train;
 
 import minimind4j.TestPaths;
+import minimind4j.checkpoint.SameWeights;
 import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.format.Pth;
 import minimind4j.cli.CliRun;
@@ -54,8 +55,7 @@ class Minimind3MoeTrainingTest {
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.out().contains("resuming from"), resumed.out());
         Map<String, HostTensor> a = Pth.readStateDict(full.resolve("full_sft_32_moe.pth")), b = Pth.readStateDict(parts.resolve("full_sft_32_moe.pth"));
-        assertEquals(a.keySet(), b.keySet());
-        for (String k : a.keySet()) assertEquals(a.get(k), b.get(k), k);
+        SameWeights.assertBitIdentical(a, b);
 
         @SuppressWarnings("unchecked")
         Map<String, Object> root = (Map<String, Object>) Pth.read(parts.resolve("full_sft_32_moe_resume.pth"));

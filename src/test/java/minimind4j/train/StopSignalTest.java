@@ -2,6 +2,7 @@ package minimind4j.train;
 
 import minimind4j.ChildJvm;
 import minimind4j.TestPaths;
+import minimind4j.checkpoint.SameWeights;
 import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.format.Pth;
 import minimind4j.cli.Minimind;
@@ -87,8 +88,7 @@ class StopSignalTest {
         assertEquals(0, Minimind.run(args(reference, "--max_steps", String.valueOf(done + 2))));
         @SuppressWarnings("unchecked") Map<String, HostTensor> resumed = (Map<String, HostTensor>) resume(save).get("model");
         @SuppressWarnings("unchecked") Map<String, HostTensor> straight = (Map<String, HostTensor>) resume(reference).get("model");
-        assertEquals(straight.keySet(), resumed.keySet());
-        for (String k : straight.keySet()) assertEquals(straight.get(k), resumed.get(k), k);
+        SameWeights.assertBitIdentical(straight, resumed);
     }
 
     /**

@@ -1,6 +1,7 @@
 package minimind4j.train;
 
 import minimind4j.TestPaths;
+import minimind4j.checkpoint.SameWeights;
 import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.format.Pth;
 import minimind4j.cli.CliRun;
@@ -116,7 +117,7 @@ class TrainerTest {
         assertEquals(0, run(concat(argsIn(dtype, parts, "sft", sft, "--max_steps", "4", "--from_resume", "1"), common)));
         assertEquals(0, run(concat(argsIn(dtype, parts, "sft", sft, "--from_resume", "1"), common)));
         Map<String, HostTensor> wf = weights(full.resolve("full_sft_32.pth")), wp = weights(parts.resolve("full_sft_32.pth"));
-        for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k + " differs between the resumed and the uninterrupted run");
+        SameWeights.assertBitIdentical(wf, wp, "the resumed run against the uninterrupted one");
         // the resume file holds fp32 weights, not fp16
         Object resume = Pth.read(parts.resolve("full_sft_32_resume.pth"));
         @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) resume;
@@ -141,7 +142,7 @@ class TrainerTest {
         assertEquals(0, run(concat(fp16(args(parts, "sft", sft, "--max_steps", "3")), common)));
         assertEquals(0, run(concat(fp16(args(parts, "sft", sft, "--from_resume", "1")), common)));
         Map<String, HostTensor> wf = weights(full.resolve("full_sft_32.pth")), wp = weights(parts.resolve("full_sft_32.pth"));
-        for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k + " differs between the resumed and the uninterrupted run");
+        SameWeights.assertBitIdentical(wf, wp, "the resumed run against the uninterrupted one");
         @SuppressWarnings("unchecked") Map<String, Object> root = (Map<String, Object>) Pth.read(parts.resolve("full_sft_32_resume.pth"));
         @SuppressWarnings("unchecked") Map<String, Object> scaler = (Map<String, Object>) root.get("scaler");
         assertNotNull(scaler, "a float16 run saves its loss scaler");
@@ -332,7 +333,7 @@ class TrainerTest {
         assertEquals(2000, lossFull.size());
         assertEquals(lossFull, lossParts, "the resumed run's loss sequence");
         Map<String, HostTensor> wf = weights(full.resolve("full_sft_32.pth")), wp = weights(parts.resolve("full_sft_32.pth"));
-        for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k);
+        SameWeights.assertBitIdentical(wf, wp);
     }
 
     /** global_step:loss of every logged step. */
@@ -365,7 +366,7 @@ class TrainerTest {
         assertEquals(4L, ((Number) root.get("step")).longValue(), "step 5's gradient was never applied: it is redone");
         assertEquals(0, run(concat(argsIn(dtype, parts, "sft", sft, "--from_resume", "1"), common)));
         Map<String, HostTensor> wParts = weights(parts.resolve("full_sft_32.pth"));
-        for (String k : wFull.keySet()) assertEquals(wFull.get(k), wParts.get(k), k);
+        SameWeights.assertBitIdentical(wFull, wParts);
     }
 
     /**
@@ -386,7 +387,7 @@ class TrainerTest {
         assertEquals(0, run(concat(argsIn(dtype, cleanThree, "sft", sft, "--max_steps", "3"), common)));
         // the resume file's fp32 weights: a single small step can vanish in the fp16 weight file
         Map<String, HostTensor> p3 = resumeWeights(poisonedThree), c2 = resumeWeights(cleanTwo), c3 = resumeWeights(cleanThree);
-        for (String k : c2.keySet()) assertEquals(c2.get(k), p3.get(k), k + ": the NaN step changed the weights");
+        SameWeights.assertBitIdentical(c2, p3, "the NaN step changed the weights");
         assertNotEquals(c3.get("model.norm.weight"), c2.get("model.norm.weight"), "a clean step 3 moves the weights (else the check above is blind)");
         assertTrue(full.out().contains("epoch 1 step 3: loss is NaN; skipped this step's update"), full.out());
         List<String> rows = Files.readAllLines(poisoned.resolve("full_sft_32_metrics.csv"));
