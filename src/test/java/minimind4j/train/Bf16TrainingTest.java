@@ -36,12 +36,9 @@ class Bf16TrainingTest {
         return a.toArray(String[]::new);
     }
 
-    /** The logged training loss of every step, from the metrics CSV (column 4). */
-    static List<Double> losses(Path save) throws Exception {
-        List<Double> out = new ArrayList<>();
-        List<String> csv = Files.readAllLines(save.resolve("full_sft_128_metrics.csv"));
-        for (String line : csv.subList(1, csv.size())) out.add(Double.parseDouble(line.split(",", -1)[3]));
-        return out;
+    /** The logged training loss of every step, from the metrics CSV. */
+    static List<Double> losses(Path save) {
+        return MetricsCsv.read(save.resolve("full_sft_128_metrics.csv")).stream().map(MetricsCsv.Row::loss).toList();
     }
 
     /**

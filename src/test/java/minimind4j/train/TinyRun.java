@@ -158,6 +158,7 @@ public final class TinyRun {
         for (Stage x : Stage.values()) if (x.id().equals(stage)) s = x;
         if (s == null) throw new IllegalStateException("not a training stage: " + stage);
         String saveWeight = flags.containsKey("--save_weight") ? flags.get("--save_weight")
+                : s == Stage.LORA && flags.containsKey("--lora_name") ? flags.get("--lora_name")
                 : s == Stage.DPO && flags.containsKey("--lora_rank") ? StageDefaults.DPO_LORA_SAVE_WEIGHT
                 : StageDefaults.of(s, family).saveWeight();
         return new RunFiles(Path.of(flags.get("--save_dir")), saveWeight, c);
