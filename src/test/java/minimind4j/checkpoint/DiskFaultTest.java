@@ -11,6 +11,7 @@ import minimind4j.UserError;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import minimind4j.train.Metrics;
+import minimind4j.train.TinyRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,12 +56,7 @@ class DiskFaultTest {
      * choose differently at two starts (CI once chose bf16 for one and fp32 for the other).
      */
     static String[] args(Path save, String... extra) {
-        List<String> a = new ArrayList<>(List.of("sft", "--data_path", data.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
-                "--save_dir", save.toString(), "--hidden_size", "32", "--num_hidden_layers", "2", "--max_seq_len", "48",
-                "--log_interval", "1000", "--dtype", "float32", "--num_threads", "1", "--from_weight", "none", "--epochs", "2", "--batch_size", "4",
-                "--learning_rate", "2e-3"));
-        a.addAll(List.of(extra));
-        return a.toArray(String[]::new);
+        return TinyRun.sft(data, save).fromScratch().epochs(2).batchSize(4).learningRate("2e-3").without("--device").flags(extra).args();
     }
 
     static List<String> temps(Path d) throws Exception {
@@ -103,7 +99,7 @@ class DiskFaultTest {
             Path straight = dir.resolve("straight");
             assertEquals(0, Minimind.run(args(straight)));
             Map<String, HostTensor> a = Pth.readStateDict(straight.resolve("full_sft_32.pth")), b = Pth.readStateDict(save.resolve("full_sft_32.pth"));
-            for (String k : a.keySet()) assertEquals(a.get(k), b.get(k), k);
+            SameWeights.assertBitIdentical(a, b);
         }
     }
 

@@ -3,6 +3,7 @@ package minimind4j.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minimind4j.TestPaths;
+import minimind4j.checkpoint.SameWeights;
 import minimind4j.checkpoint.format.DType;
 import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.format.Safetensors;
@@ -87,8 +88,7 @@ class HfLayoutsTest {
     }
 
     private static void assertSameTensors(Map<String, HostTensor> expected, Map<String, HostTensor> actual) {
-        assertEquals(new java.util.TreeSet<>(expected.keySet()), new java.util.TreeSet<>(actual.keySet()));
-        for (String k : expected.keySet()) assertEquals(expected.get(k), actual.get(k), k);
+        SameWeights.assertBitIdentical(expected, actual);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package minimind4j.lora;
 
+import minimind4j.checkpoint.SameWeights;
 import minimind4j.checkpoint.format.DType;
 import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.format.Pth;
@@ -181,8 +182,7 @@ class LoraAdaptersTest {
             Path again = dir.resolve("again.pth");
             LoraFiles.writeMiniMind(again, back);
             LinkedHashMap<String, HostTensor> raw2 = Pth.readStateDict(again);
-            assertEquals(raw.keySet(), raw2.keySet());
-            for (String k : raw.keySet()) assertArrayEquals(raw.get(k).toByteArray(), raw2.get(k).toByteArray(), k);
+            SameWeights.assertBitIdentical(raw, raw2);
         }
         // DistributedDataParallel's "module." prefix is accepted, as load_lora strips it
         LinkedHashMap<String, HostTensor> ddp = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package minimind4j.train;
 
+import minimind4j.checkpoint.SameWeights;
 import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.format.Pth;
 import minimind4j.cli.Minimind;
@@ -35,12 +36,9 @@ class Bf16TrainingTest {
         return a.toArray(String[]::new);
     }
 
-    /** The logged training loss of every step, from the metrics CSV (column 4). */
-    static List<Double> losses(Path save) throws Exception {
-        List<Double> out = new ArrayList<>();
-        List<String> csv = Files.readAllLines(save.resolve("full_sft_128_metrics.csv"));
-        for (String line : csv.subList(1, csv.size())) out.add(Double.parseDouble(line.split(",", -1)[3]));
-        return out;
+    /** The logged training loss of every step, from the metrics CSV. */
+    static List<Double> losses(Path save) {
+        return MetricsCsv.read(save.resolve("full_sft_128_metrics.csv")).stream().map(MetricsCsv.Row::loss).toList();
     }
 
     /**
@@ -107,7 +105,7 @@ class Bf16TrainingTest {
         // no --dtype on resume: the checkpoint's recorded bfloat16 is reused
         assertEquals(0, Minimind.run(concat(TrainerTest.without(demoSft(parts, 6, "--from_resume", "1"), "--dtype"), common)));  // --max_steps counts this run's steps
         Map<String, HostTensor> wf = resumeModel(full), wp = resumeModel(parts);
-        for (String k : wf.keySet()) assertEquals(wf.get(k), wp.get(k), k + " differs between the resumed and the uninterrupted bf16 run");
+        SameWeights.assertBitIdentical(wf, wp, "the resumed bf16 run against the uninterrupted one");
         assertEquals(8, losses(parts).size(), "the resumed run's metrics continue the stopped run's: " + losses(parts));
         assertEquals(losses(full), losses(parts), "the resumed steps log the same losses");
     }

@@ -90,12 +90,7 @@ class CudaTest {
             assertEquals(0, Minimind.run(args), dtype);
             for (HostTensor t : Pth.readStateDict(save.resolve("full_sft_32.pth")).values())
                 for (float v : t.toFloatArray()) assertTrue(Float.isFinite(v), dtype);
-            List<String> csv = Files.readAllLines(save.resolve("full_sft_32_metrics.csv"));
-            List<Double> eval = new ArrayList<>();
-            for (String line : csv.subList(1, csv.size())) {
-                String[] f = line.split(",", -1);
-                if (!f[10].isEmpty()) eval.add(Double.parseDouble(f[10]));
-            }
+            List<Double> eval = MetricsCsv.values(MetricsCsv.read(save.resolve("full_sft_32_metrics.csv")), "eval_loss");
             assertTrue(eval.get(eval.size() - 1) < eval.get(0) - 0.5, dtype + " eval loss should fall: " + eval);
             // a CUDA run's resume file continues on the CPU
             // (picocli refuses a repeated option: --epochs and --device are replaced in place, not appended)

@@ -81,10 +81,8 @@ class DistributedTest {
 
     /** The loss column of the metrics CSV at a step. */
     static double loggedLoss(Path save, int step) throws IOException {
-        for (String l : Files.readAllLines(save.resolve("pretrain_32_metrics.csv"))) {
-            String[] f = l.split(",", -1);
-            if (!f[0].equals("epoch") && Integer.parseInt(f[1]) == step) return Double.parseDouble(f[3]);
-        }
+        for (MetricsCsv.Row r : MetricsCsv.read(save.resolve("pretrain_32_metrics.csv")))
+            if (r.step() == step) return r.loss();
         throw new AssertionError("no metrics row for step " + step);
     }
 

@@ -1,6 +1,5 @@
 package minimind4j.train;
 
-import minimind4j.cli.CliRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,8 +25,8 @@ class DivergenceTest {
         sft = Files.write(dir.resolve("sft.jsonl"), TrainerTest.additions(24, 40, 1));
     }
 
-    static String[] args(Path save, String... extra) {
-        return TrainerTest.concat(TrainerTest.args(save, "sft", sft, "--epochs", "1", "--batch_size", "4", "--from_weight", "none"), extra);
+    static TinyRun run(Path save) {
+        return TinyRun.sft(sft, save).epochs(1).batchSize(4).fromScratch();
     }
 
     static List<String> temps(Path d) throws Exception {
@@ -43,10 +42,10 @@ class DivergenceTest {
     @Test
     void weightsBeyondFloat16AreNotSavedAndThePreviousFilesStay() throws Exception {
         Path save = dir.resolve("overflow");
-        assertEquals(0, CliRun.of(args(save, "--max_steps", "2")).code());
+        run(save).maxSteps(2).ok();
         byte[] weights = Files.readAllBytes(save.resolve("full_sft_32.pth")), resume = Files.readAllBytes(save.resolve("full_sft_32_resume.pth"));
 
-        CliRun r = CliRun.of(args(save, "--learning_rate", "1e5", "--save_interval", "1", "--max_nan_steps", "100"));
+        TinyRun.Result r = run(save).flags("--learning_rate", "1e5", "--save_interval", "1", "--max_nan_steps", "100").run();
         assertEquals(2, r.code(), r.out());
         String msg = r.err().strip();
         assertEquals(1, msg.lines().count(), msg);
@@ -68,7 +67,7 @@ class DivergenceTest {
     @Test
     void nonFiniteGradientNormsCountTowardMaxNanSteps() {
         Path save = dir.resolve("gradnan");
-        CliRun r = CliRun.of(args(save, "--learning_rate", "1e30", "--max_nan_steps", "3", "--save_interval", "100000"));
+        TinyRun.Result r = run(save).flags("--learning_rate", "1e30", "--max_nan_steps", "3", "--save_interval", "100000").run();
         assertEquals(2, r.code(), r.out());
         assertTrue(r.out().contains("gradient norm is NaN; skipped this update"), r.out());
         assertFalse(r.out().contains("loss is NaN"), "the losses were finite: the gradient norms are what was counted\n" + r.out());
@@ -81,7 +80,7 @@ class DivergenceTest {
     @Test
     void aRunThatSkippedStepsSaysHowManyInItsLastLine() {
         Path save = dir.resolve("some");
-        CliRun r = CliRun.of(step -> step == 3 || step == 5, args(save));
+        TinyRun.Result r = run(save).lossFault(step -> step == 3 || step == 5).run();
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().strip().lines().toList();
         String last = lines.get(lines.size() - 1);
@@ -91,7 +90,7 @@ class DivergenceTest {
     @Test
     void aRunWhoseEveryStepWasSkippedDoesNotExitZero() {
         Path save = dir.resolve("all");
-        CliRun r = CliRun.of(step -> true, args(save, "--max_nan_steps", "1000"));
+        TinyRun.Result r = run(save).lossFault(step -> true).flag("--max_nan_steps", 1000).run();
         assertEquals(2, r.code(), r.out());
         assertEquals("error: all 6 steps were skipped (NaN/inf loss or gradient): nothing was learned; lower --learning_rate or check the data", r.err().strip());
     }

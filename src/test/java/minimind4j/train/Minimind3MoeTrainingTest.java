@@ -1,9 +1,8 @@
 package minimind4j.train;
 
 import minimind4j.TestPaths;
+import minimind4j.checkpoint.SameWeights;
 import minimind4j.checkpoint.format.HostTensor;
-import minimind4j.checkpoint.format.Pth;
-import minimind4j.cli.CliRun;
 import minimind4j.model.MiniMindLM;
 import minimind4j.model.ModelConfig;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,13 +28,10 @@ class Minimind3MoeTrainingTest {
 
     String dtype = "float32";
 
-    String[] args(Path save, String... extra) {
-        List<String> a = new java.util.ArrayList<>(List.of("sft", "--data_path", dir.resolve("sft.jsonl").toString(),
-                "--tokenizer_path", TestPaths.minimind3().toString(), "--save_dir", save.toString(), "--model_family", "minimind3",
-                "--use_moe", "1", "--hidden_size", "32", "--num_hidden_layers", "2", "--max_seq_len", "48", "--log_interval", "1",
-                "--num_threads", "1", "--dtype", dtype, "--epochs", "1", "--batch_size", "4", "--from_weight", "none", "--learning_rate", "2e-3"));
-        a.addAll(List.of(extra));
-        return a.toArray(String[]::new);
+    /** No --device: the machine's default device. */
+    TinyRun run(Path save) {
+        return TinyRun.sft(dir.resolve("sft.jsonl"), save).tokenizer(TestPaths.minimind3()).flag("--model_family", "minimind3").moe()
+                .logInterval(1).without("--device").dtype(dtype).epochs(1).batchSize(4).fromScratch().learningRate("2e-3");
     }
 
     /** In bf16 too (MoE under autocast once crashed in index_add: bf16 expert outputs into the fp32 sum); bit-exact either way. */
@@ -45,20 +41,17 @@ class Minimind3MoeTrainingTest {
         this.dtype = dtype;
         Files.write(dir.resolve("sft.jsonl"), TrainerTest.additions(16, 40, 3));
         Path full = dir.resolve("full"), parts = dir.resolve("parts");
-        CliRun r = CliRun.of(args(full));
+        TinyRun.Result r = run(full).run();
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("note: MoE aux loss averages over padding too"), r.out());
         assertTrue(r.out().matches("(?s).*aux_loss: 0\\.0[0-9]*[1-9].*"), "a non-zero aux loss is logged: " + r.out());
-        assertEquals(0, CliRun.of(args(parts, "--max_steps", "2")).code());
-        CliRun resumed = CliRun.of(args(parts, "--from_resume", "1"));
+        assertEquals(0, run(parts).maxSteps(2).run().code());
+        TinyRun.Result resumed = run(parts).fromResume().run();
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.out().contains("resuming from"), resumed.out());
-        Map<String, HostTensor> a = Pth.readStateDict(full.resolve("full_sft_32_moe.pth")), b = Pth.readStateDict(parts.resolve("full_sft_32_moe.pth"));
-        assertEquals(a.keySet(), b.keySet());
-        for (String k : a.keySet()) assertEquals(a.get(k), b.get(k), k);
+        SameWeights.assertBitIdentical(r.weights(), resumed.weights());
 
-        @SuppressWarnings("unchecked")
-        Map<String, Object> root = (Map<String, Object>) Pth.read(parts.resolve("full_sft_32_moe_resume.pth"));
+        Map<String, Object> root = resumed.resume();
         Map<?, ?> state = (Map<?, ?>) ((Map<?, ?>) root.get("optimizer")).get("state");
         ModelConfig c = ModelConfig.minimind3(32, 2, true);
         List<String> order = MiniMindLM.pythonParameterOrder(c);

@@ -1,13 +1,11 @@
 package minimind4j.train;
 
-import minimind4j.cli.CliRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -24,21 +22,14 @@ class RunFilesTest {
         sft = Files.write(dir.resolve("sft.jsonl"), TrainerTest.additions(24, 40, 1));
     }
 
-    static String[] args(Path save, String... extra) {
-        return TrainerTest.concat(TrainerTest.with(TrainerTest.args(save, "sft", sft, "--epochs", "2", "--batch_size", "4", "--from_weight", "none",
-                "--learning_rate", "2e-3", "--accumulation_steps", "4"), "--log_interval", "1"), extra);
+    static TinyRun run(Path save) {
+        return TinyRun.sft(sft, save).epochs(2).batchSize(4).fromScratch().learningRate("2e-3").accumulation(4).logInterval(1);
     }
 
-    /** global_step:loss of every row. */
-    static List<String> rows(Path csv) throws Exception {
-        List<String> out = new ArrayList<>();
-        List<String> lines = Files.readAllLines(csv);
-        assertEquals(Metrics.HEADER, lines.get(0));
-        for (String line : lines.subList(1, lines.size())) {
-            String[] f = line.split(",", -1);
-            out.add(f[2] + ":" + f[3]);
-        }
-        return out;
+    /** global_step:loss of every row, as written. */
+    static List<String> rows(TinyRun.Result r) throws Exception {
+        assertEquals(Metrics.HEADER, Files.readAllLines(r.files().metrics()).get(0));
+        return TrainerTest.lossColumn(r);
     }
 
     /**
@@ -49,11 +40,8 @@ class RunFilesTest {
     @Test
     void aResumedRunDropsTheRowsLoggedAfterItsCheckpoint() throws Exception {
         Path parts = dir.resolve("parts"), full = dir.resolve("full");
-        assertEquals(0, CliRun.of(args(parts, "--max_steps", "5")).code());
-        assertEquals(5, rows(parts.resolve("full_sft_32_metrics.csv")).size());
-        assertEquals(0, CliRun.of(args(parts, "--from_resume", "1")).code());
-        assertEquals(0, CliRun.of(args(full)).code());
-        List<String> resumed = rows(parts.resolve("full_sft_32_metrics.csv")), straight = rows(full.resolve("full_sft_32_metrics.csv"));
+        assertEquals(5, rows(run(parts).maxSteps(5).ok()).size());
+        List<String> resumed = rows(run(parts).fromResume().ok()), straight = rows(run(full).ok());
         assertEquals(12, straight.size());
         assertEquals(straight, resumed);
     }
@@ -71,7 +59,7 @@ class RunFilesTest {
         List<String> others = List.of(".pretrain_32.pth.3fa2c1d4.tmp", ".full_sft_32.pth.notHex.tmp", "notes.tmp", ".full_sft_64.pth.ab.tmp", "keep.txt");
         for (String n : ours) Files.write(save.resolve(n), new byte[1500]);
         for (String n : others) Files.write(save.resolve(n), new byte[10]);
-        CliRun r = CliRun.of(args(save, "--max_steps", "2"));
+        TinyRun.Result r = run(save).maxSteps(2).run();
         assertEquals(0, r.code(), r.err());
         String line = r.out().lines().filter(l -> l.startsWith("removed ")).findFirst().orElseThrow(() -> new AssertionError(r.out()));
         assertTrue(line.startsWith("removed 5 temp file(s) left in " + save + " by an interrupted save: "), line);

@@ -2,6 +2,7 @@ package minimind4j.train;
 
 import minimind4j.ChildJvm;
 import minimind4j.TestPaths;
+import minimind4j.checkpoint.SameWeights;
 import minimind4j.checkpoint.format.HostTensor;
 import minimind4j.checkpoint.format.Pth;
 import minimind4j.cli.Minimind;
@@ -38,13 +39,13 @@ class StopSignalTest {
     }
 
     /** 64 samples, batch 2: 32 steps an epoch, 1000 epochs (the run never ends by itself). */
+    static TinyRun run(Path save) {
+        return TinyRun.pretrain(data, save).layers(1).maxSeqLen(32).batchSize(2).accumulation(1).epochs(1000).logInterval(1)
+                .learningRate("1e-3").without("--device");
+    }
+
     static String[] args(Path save, String... extra) {
-        List<String> a = new ArrayList<>(List.of("pretrain", "--data_path", data.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
-                "--save_dir", save.toString(), "--hidden_size", "32", "--num_hidden_layers", "1", "--max_seq_len", "32",
-                "--batch_size", "2", "--accumulation_steps", "1", "--epochs", "1000", "--log_interval", "1", "--num_threads", "1", "--dtype", "float32",
-                "--learning_rate", "1e-3"));
-        a.addAll(List.of(extra));
-        return a.toArray(String[]::new);
+        return run(save).flags(extra).args();
     }
 
     @SuppressWarnings("unchecked")
@@ -87,8 +88,7 @@ class StopSignalTest {
         assertEquals(0, Minimind.run(args(reference, "--max_steps", String.valueOf(done + 2))));
         @SuppressWarnings("unchecked") Map<String, HostTensor> resumed = (Map<String, HostTensor>) resume(save).get("model");
         @SuppressWarnings("unchecked") Map<String, HostTensor> straight = (Map<String, HostTensor>) resume(reference).get("model");
-        assertEquals(straight.keySet(), resumed.keySet());
-        for (String k : straight.keySet()) assertEquals(straight.get(k), resumed.get(k), k);
+        SameWeights.assertBitIdentical(straight, resumed);
     }
 
     /**
@@ -98,7 +98,7 @@ class StopSignalTest {
     @Test
     void aSecondSignalDuringTheSaveWaitsForIt() throws Exception {
         Path save = dir.resolve("twice");
-        ChildJvm run = ChildJvm.start(dir.resolve("twice.log"), with(args(save), "--hidden_size", "256", "--num_hidden_layers", "4"));
+        ChildJvm run = ChildJvm.start(dir.resolve("twice.log"), run(save).hiddenSize(256).layers(4).args());
         assertTrue(run.awaitOutput("Epoch:[1/1000](2/32)", 180), run.output());
         run.signal("TERM");
         assertTrue(run.awaitOutput("SIGTERM: saving a resume checkpoint", 120), run.output());
@@ -110,7 +110,7 @@ class StopSignalTest {
         assertEquals(List.of(), temps(save));
         Map<String, Object> root = resume(save, 256);
         assertTrue(number(root.get("step")) >= 2, "step " + root.get("step"));
-        assertEquals(0, Minimind.run(with(args(save, "--from_resume", "1", "--max_steps", "1"), "--hidden_size", "256", "--num_hidden_layers", "4")));
+        assertEquals(0, Minimind.run(run(save).fromResume().maxSteps(1).hiddenSize(256).layers(4).args()));
     }
 
     /**
@@ -140,7 +140,8 @@ class StopSignalTest {
     @Test
     void killMinus9DuringSavesNeverLeavesACorruptFile() throws Exception {
         Path save = dir.resolve("kill9");
-        String[] a = with(args(save, "--save_interval", "1", "--from_resume", "1"), "--hidden_size", "128", "--num_hidden_layers", "2");
+        TinyRun kill9 = run(save).flag("--save_interval", 1).fromResume().hiddenSize(128).layers(2);
+        String[] a = kill9.args();
         java.util.Random r = new java.util.Random(9);
         int leftovers = 0;
         for (int i = 0; i < 6; i++) {
@@ -155,14 +156,10 @@ class StopSignalTest {
         }
         // each start removes the stale temps of the kill before it, so only those of the last kill are left here
         boolean staleBeforeLast = !temps(save).isEmpty();
-        ChildJvm last = ChildJvm.start(dir.resolve("kill9-last.log"), TrainerTest.concat(a, new String[]{"--max_steps", "1"}));
+        ChildJvm last = ChildJvm.start(dir.resolve("kill9-last.log"), kill9.copy().maxSteps(1).args());
         assertEquals(0, last.exitCode(120), last.output());
         assertEquals(staleBeforeLast, last.output().contains("by an interrupted save: "), last.output());
         assertEquals(List.of(), temps(save));
         System.out.println("kill -9 x6 during per-step saves: " + leftovers + " temp file(s) left behind, all removed at the next start, no corrupt file");
-    }
-
-    static String[] with(String[] a, String flag, String value, String flag2, String value2) {
-        return TrainerTest.with(TrainerTest.with(a, flag, value), flag2, value2);
     }
 }
