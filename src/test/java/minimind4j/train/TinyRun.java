@@ -1,5 +1,6 @@
 package minimind4j.train;
 
+import minimind4j.model.ModelFamily;
 import minimind4j.TestPaths;
 import minimind4j.checkpoint.Weights;
 import minimind4j.checkpoint.format.HostTensor;
@@ -150,10 +151,10 @@ public final class TinyRun {
 
     /** The files this run writes, named by {@link RunFiles}. */
     public RunFiles files() {
-        String family = flags.getOrDefault("--model_family", StageDefaults.MINIMIND2);
+        ModelFamily family = StageDefaults.family(flags.get("--model_family"));
         int hidden = Integer.parseInt(flags.get("--hidden_size")), layers = Integer.parseInt(flags.get("--num_hidden_layers"));
         boolean moe = "1".equals(flags.get("--use_moe"));
-        ModelConfig c = family.equals(StageDefaults.MINIMIND3) ? ModelConfig.minimind3(hidden, layers, moe) : ModelConfig.minimind2(hidden, layers, moe);
+        ModelConfig c = family == ModelFamily.MINIMIND3 ? ModelConfig.minimind3(hidden, layers, moe) : ModelConfig.minimind2(hidden, layers, moe);
         Stage s = null;
         for (Stage x : Stage.values()) if (x.id().equals(stage)) s = x;
         if (s == null) throw new IllegalStateException("not a training stage: " + stage);
