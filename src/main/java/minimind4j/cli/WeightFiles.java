@@ -40,7 +40,13 @@ final class WeightFiles {
 
     /** The model moved to --device, computing in {@code dtype} (chat's and serve's --dtype), with the --lora adapter attached. */
     MiniMindLM onDevice(MiniMindLM m, String dtype) {
-        if (Precision.isAuto(dtype)) throw new minimind4j.UserError("--dtype auto: chat and serve take float32, bfloat16 or float16");
+        // auto is a training choice (timed per machine); generation takes the precision it is given
+        try {
+            if (Precision.isAuto(dtype)) throw new minimind4j.UserError(dtype);
+            Precision.parseDtype(dtype);
+        } catch (minimind4j.UserError e) {
+            throw new minimind4j.UserError("--dtype " + dtype + ": chat and serve take float32, bfloat16 or float16");
+        }
         m.to(Precision.resolve(device, dtype, -1));
         return withLora(m, lora);
     }

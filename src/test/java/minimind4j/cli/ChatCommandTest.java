@@ -104,6 +104,16 @@ class ChatCommandTest {
         }
     }
 
+    /** A dtype chat cannot run is one line that lists what it can (auto, a training choice, is not among them). */
+    @Test
+    void anUnknownOrAutoDtypeIsOneLineListingWhatChatTakes() {
+        for (String dtype : new String[]{"int8", "auto"}) {
+            CliRun r = CliRun.of("chat", "--weight", sftFile.toString(), "--tokenizer_path", TestPaths.minimind2().toString(), "--dtype", dtype, "--prompt", "hi");
+            assertEquals(2, r.code(), r.out() + r.err());
+            assertEquals("error: --dtype " + dtype + ": chat and serve take float32, bfloat16 or float16", r.err().strip());
+        }
+    }
+
     @Test
     void withoutPromptOrTerminalItAnswersMiniMindsEightPrompts() {
         Run r = chat("--weight", sftFile.toString(), "--tokenizer_path", TestPaths.minimind2().toString(),
