@@ -127,14 +127,25 @@ public final class ResumeCheckpoint {
      * Reads a resume checkpoint for a run of {@code worldSize} processes. As MiniMind does, a checkpoint written by
      * another world size has its step rescaled (step * saved / current) so that the same samples count as done.
      */
-    @SuppressWarnings("unchecked")
     public static State load(Path path, ModelConfig c, int worldSize) {
-        Object o;
+        return load(path, read(path), c, worldSize);
+    }
+
+    /**
+     * The checkpoint's contents as torch.load returns them, read once per run: the run's settings ({@code dtype},
+     * {@code num_threads}) and its state ({@link #load(Path, Object, ModelConfig, int)}) both come from them.
+     */
+    public static Object read(Path path) {
         try {
-            o = Pth.read(path);
+            return Pth.read(path);
         } catch (IOException e) {
             throw new UserError(path + ": cannot read the resume checkpoint (" + e.getMessage() + "); delete it or pass --from_resume 0");
         }
+    }
+
+    /** {@link #load(Path, ModelConfig, int)} of contents already {@link #read}; {@code path} names the file in messages. */
+    @SuppressWarnings("unchecked")
+    public static State load(Path path, Object o, ModelConfig c, int worldSize) {
         if (!(o instanceof Map<?, ?> root) || !(root.get("model") instanceof Map<?, ?> model))
             throw new UserError(path + ": not a resume checkpoint (no 'model' entry); delete it or pass --from_resume 0");
         LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(), adapters = new LinkedHashMap<>();

@@ -92,7 +92,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (steps < 1) throw new UserError("--steps " + steps + ": at least 1 timed step (one warm-up step runs before them)");
         if (batchSize < 1) throw new UserError("--batch_size " + batchSize + ": at least 1");
         // the same choice sft makes with these flags (auto: measured for this machine), printed as sft prints it
-        minimind4j.train.RunSettings run = minimind4j.train.RunSettings.choose(device, dtype, threads, DistributedFlags.localRank(), c, maxSeqLen, null);
+        minimind4j.train.RunSettings run = minimind4j.train.RunSettings.choose(device, dtype, threads, DistributedFlags.localRank(), c, maxSeqLen, null, null);
         precision = run.precision();
         if (d.launches()) return scaling(c);
         if (System.getenv("RANK") != null && !"1".equals(System.getenv("WORLD_SIZE"))) return worker(c);

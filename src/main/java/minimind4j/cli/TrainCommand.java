@@ -1,5 +1,6 @@
 package minimind4j.cli;
 
+import minimind4j.checkpoint.ResumeCheckpoint;
 import minimind4j.model.ModelFamily;
 import minimind4j.UserError;
 
@@ -87,6 +88,8 @@ abstract class TrainCommand implements Callable<Integer> {
     private Path startWeights;
     /** That file as read for its shape: the trainer loads these tensors instead of reading it again. */
     private RunFiles.Loaded startRead;
+    /** The resume checkpoint's contents, read once for the recorded settings and handed to the trainer. */
+    private Object resumeRead;
 
     /**
      * The stage defaults follow the weights: without --model_family, a starting file with q/k norms is minimind-3 and
@@ -170,14 +173,21 @@ abstract class TrainCommand implements Callable<Integer> {
             System.out.println("note: --cpu_autocast is no longer needed: --dtype applies on a CPU as on CUDA");
         TrainConfig o = options(s, demo);
         // the run's precision and threads, chosen once (see RunSettings)
+        // the resume checkpoint is read once: its recorded settings here, its state by the trainer
+        Path resumeFile = o.fromResume() ? RunFiles.resume(o.saveDir(), o.saveWeight(), config) : null;
+        resumeRead = resumeFile != null && java.nio.file.Files.isRegularFile(resumeFile) ? ResumeCheckpoint.read(resumeFile) : null;
         RunSettings settings = RunSettings.choose(f.device, f.dtype, f.numThreads, DistributedFlags.localRank(), config, o.maxSeqLen(),
-                o.fromResume() ? RunFiles.resume(o.saveDir(), o.saveWeight(), config) : null);
+                resumeFile, resumeRead);
         settings.print(System.out, DistributedFlags.localRank());
         Precision precision = settings.precision();
         o = o.toBuilder().dtype(precision.dtypeName()).numThreads(TrainFlags.or(f.numThreads, settings.threads())).build();
         if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir(), s.dataPath().toString());
         // workers choose their threads once they know which ranks share their machine
-        if (d.launches()) return d.launch(spec, 0, java.util.Map.of(RunSettings.WORKER_DTYPE, precision.dtypeName()));
+        if (d.launches()) {
+            resumeRead = null;  // each worker reads the checkpoint itself; the launcher only supervises
+            startRead = null;
+            return d.launch(spec, 0, java.util.Map.of(RunSettings.WORKER_DTYPE, precision.dtypeName()));
+        }
         PrintStream out = System.out;
         if (config.useMoe() && !o.padToMaxSeqLen() && DistributedFlags.localRank() <= 0)
             out.println("note: MoE aux loss averages over padding too; batches here are padded to their longest sample, MiniMind's to "
@@ -189,6 +199,8 @@ abstract class TrainCommand implements Callable<Integer> {
             }
             Trainer t = new Trainer(o, config, precision, out, dist, lossFault);
             if (startRead != null) t.startFrom(startRead);
+            if (resumeRead != null) t.resumeFrom(resumeRead);
+            resumeRead = null;  // the trainer lets go of it once the model and optimizer are loaded
             startRead = null;
             t = prepare(t, o);
             Trainer.Result r = t.run();

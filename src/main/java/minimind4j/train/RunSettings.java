@@ -38,27 +38,23 @@ public record RunSettings(Precision precision, int threads, List<String> lines) 
         static final Recorded NONE = new Recorded(null, null);
     }
 
-    /** The recorded settings of the resume checkpoint {@code file}; NONE when it does not exist or records none. */
-    public static Recorded recorded(Path file) {
-        if (file == null || !Files.isRegularFile(file)) return Recorded.NONE;
-        try {
-            if (!(Pth.read(file) instanceof Map<?, ?> root)) return Recorded.NONE;
-            String dtype = root.get("dtype") instanceof String s ? s : null;
-            Integer threads = root.get("num_threads") instanceof Number n ? n.intValue() : null;
-            return new Recorded(dtype, threads);
-        } catch (IOException | RuntimeException e) {
-            return Recorded.NONE;  // the trainer reads it again and reports what is wrong with it
-        }
+    /** The recorded settings in a resume checkpoint's contents ({@code ResumeCheckpoint.read}); NONE for null or none. */
+    public static Recorded recorded(Object contents) {
+        if (!(contents instanceof Map<?, ?> root)) return Recorded.NONE;  // not a checkpoint: the trainer says so
+        String dtype = root.get("dtype") instanceof String s ? s : null;
+        Integer threads = root.get("num_threads") instanceof Number n ? n.intValue() : null;
+        return new Recorded(dtype, threads);
     }
 
     /**
      * @param dtypeFlag   --dtype as given (null: not given, same as auto)
      * @param threadsFlag --num_threads as given (null: not given)
-     * @param resumeFile  the checkpoint --from_resume 1 will continue from, or null
+     * @param resumeFile     the checkpoint --from_resume 1 will continue from, or null
+     * @param resumeContents its contents as read ({@code ResumeCheckpoint.read}), or null
      */
     public static RunSettings choose(String device, String dtypeFlag, Integer threadsFlag, int localRank, ModelConfig config, int maxSeqLen,
-                                     Path resumeFile) {
-        Recorded rec = recorded(resumeFile);
+                                     Path resumeFile, Object resumeContents) {
+        Recorded rec = recorded(resumeContents);
         String given = dtypeFlag == null || Precision.isAuto(dtypeFlag) ? null : dtypeFlag;
         String fromLauncher = localRank >= 0 ? System.getenv(WORKER_DTYPE) : null;
         List<String> lines = new ArrayList<>();

@@ -22,12 +22,14 @@ record Start(MiniMindLM model, ResumeCheckpoint.State resumed, int epoch, int st
     /**
      * @param fromWeight the file --from_weight names
      * @param read       that file as the command already read it (its tensors are loaded, not read again), or null
+     * @param contents   the resume checkpoint's contents as the command already read them, or null
      */
-    static Start of(TrainConfig o, ModelConfig config, RunFiles files, Path fromWeight, RunFiles.Loaded read,
+    static Start of(TrainConfig o, ModelConfig config, RunFiles files, Path fromWeight, RunFiles.Loaded read, Object contents,
                     Distributed dist, PrintStream out, Consumer<String> log) {
         Path resumeFile = files.resume();
         if (o.fromResume() && Files.exists(resumeFile)) {
-            ResumeCheckpoint.State resumed = ResumeCheckpoint.load(resumeFile, config, dist.worldSize());
+            ResumeCheckpoint.State resumed = ResumeCheckpoint.load(resumeFile,
+                    contents != null ? contents : ResumeCheckpoint.read(resumeFile), config, dist.worldSize());
             Weights.requireFinite(resumeFile, resumed.model());
             log.accept("resuming from " + resumeFile + ": epoch " + (resumed.epoch() + 1) + ", step " + resumed.step());
             // the step count and every random draw are functions of these: a change makes the rest of the run a different one

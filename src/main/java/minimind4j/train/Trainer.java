@@ -59,6 +59,7 @@ public final class Trainer {
     private StepLog log;
     /** The --from_weight file as the command read it; null: read it here. Dropped once loaded. */
     private RunFiles.Loaded startWeights;
+    private Object resumeContents;
 
     public Trainer(TrainConfig o, ModelConfig config, Precision precision, PrintStream out, Distributed dist) {
         this(o, config, precision, out, dist, LossFault.NONE);
@@ -84,6 +85,12 @@ public final class Trainer {
     /** Trains {@code a}'s tensors on a frozen model and saves its weights instead of the model's. */
     public Trainer adapt(Adaptation a) {
         this.adaptation = a;
+        return this;
+    }
+
+    /** The resume checkpoint's contents as the command already read them (for its settings), not read again. */
+    public Trainer resumeFrom(Object contents) {
+        this.resumeContents = contents;
         return this;
     }
 
@@ -139,8 +146,9 @@ public final class Trainer {
 
     /** The loop: epochs of batches, each a micro-step; then, as due, a log line, an evaluation, a save, a stop. */
     private Result train(MiniMindTokenizer tok, TokenDataset data, Checkpointing checkpoints) {
-        Start start = Start.of(o, config, files, fromWeightPath(), startWeights, dist, out, log::line);
+        Start start = Start.of(o, config, files, fromWeightPath(), startWeights, resumeContents, dist, out, log::line);
         startWeights = null;
+        resumeContents = null;
         MiniMindLM model = start.model();
         ResumeCheckpoint.State resumed = start.resumed();
         model.to(precision);
