@@ -24,7 +24,10 @@ public final class Generator {
     }
 
     /** The generated ids and why generation stopped. */
-    public record Result(int[] tokens, int promptTokens, String finishReason, double seconds) {}
+    public record Result(int[] tokens, int promptTokens, FinishReason reason, double seconds) {
+        /** The reason's wire name: "stop", "length", "cancelled", ... */
+        public String finishReason() { return reason.wireName(); }
+    }
 
     /**
      * Generates up to {@code maxNewTokens} after {@code prompt}, stopping after {@code eosId}. {@code onToken} sees each
@@ -37,7 +40,7 @@ public final class Generator {
         int count = prompt.length;
         int[] out = new int[Math.max(0, maxNewTokens)];
         int n = 0;
-        String reason = "length";
+        FinishReason reason = FinishReason.LENGTH;
         int maxPos = model.config().maxPositionEmbeddings();
         // one autocast region for the whole reply: its cache casts each weight to bf16/fp16 once, not once per token
         try (NoGradGuard g = new NoGradGuard(); KvCache cache = new KvCache(model.config().numHiddenLayers());
@@ -57,11 +60,11 @@ public final class Generator {
                 seen[count++] = next;
                 out[n++] = next;
                 if (next == eosId) {
-                    reason = "stop";
+                    reason = FinishReason.STOP;
                     break;
                 }
                 if (onToken != null && !onToken.test(next)) {
-                    reason = "cancelled";
+                    reason = FinishReason.CANCELLED;
                     break;
                 }
                 feed = new int[]{next};

@@ -1,5 +1,6 @@
 package minimind4j.serve;
 
+import minimind4j.generate.FinishReason;
 import minimind4j.generate.Generator;
 import minimind4j.generate.Sampling;
 import minimind4j.tokenizer.MiniMindTokenizer;
@@ -199,7 +200,7 @@ final class ChatCompletions {
             return new Ending(null, null, ApiError.server("Generation failed: " + failure.getMessage()));
         }
         log(g.p(), r);
-        FinishReason reason = FinishReason.of(r.finishReason());
+        FinishReason reason = r.reason();
         return switch (reason) {
             case CANCELLED -> new Ending(r, reason, new ApiError(503, "server_error", g.ticket().cancelled()
                     ? "The request was cancelled." : "The server is shutting down; the request was not completed.",
@@ -215,7 +216,7 @@ final class ChatCompletions {
     void log(Prepared p, Generator.Result r) {
         try {
             log.accept(new ChatServer.Completion(p.id(), p.request().stream(), r.promptTokens(), r.tokens().length,
-                    FinishReason.of(r.finishReason()), r.seconds()));
+                    r.reason(), r.seconds()));
         } catch (RuntimeException e) {
             System.err.println("minimind serve: request log failed: " + e);
         }

@@ -1,5 +1,6 @@
 package minimind4j.serve;
 
+import minimind4j.generate.FinishReason;
 import minimind4j.model.MiniMindLM;
 import minimind4j.tokenizer.MiniMindTokenizer;
 import org.eclipse.jetty.io.Connection;

@@ -1,6 +1,7 @@
 package minimind4j.serve;
 
 import minimind4j.engine.Torch;
+import minimind4j.generate.FinishReason;
 import minimind4j.generate.Generator;
 import minimind4j.generate.Sampling;
 import minimind4j.model.KvCache;
@@ -88,7 +89,7 @@ final class GenerationQueue implements AutoCloseable {
         final int[] out;
         int n;
         int next;
-        String reasonAtEnd;
+        FinishReason reasonAtEnd;
         final long start = System.nanoTime();
 
         Active(Ticket t, int layers) {
@@ -102,7 +103,7 @@ final class GenerationQueue implements AutoCloseable {
             this.out = new int[room];
         }
 
-        Generator.Result result(String reason) {
+        Generator.Result result(FinishReason reason) {
             return new Generator.Result(Arrays.copyOf(out, n), ticket.job.prompt().length, reason,
                     (System.nanoTime() - start) / 1e9);
         }
@@ -155,7 +156,7 @@ final class GenerationQueue implements AutoCloseable {
     synchronized Ticket submit(Job job, IntPredicate onToken) throws Full {
         Ticket t = new Ticket(job, onToken);
         if (closed) {
-            t.result.complete(empty(job, "cancelled"));
+            t.result.complete(empty(job, FinishReason.CANCELLED));
         } else {
             // waiting beyond the free batch slots counts against the bound
             if (queue.size() >= maxQueue + Math.max(0, maxBatch - activeCount)) throw new Full();
@@ -180,7 +181,7 @@ final class GenerationQueue implements AutoCloseable {
                 }
                 while (t != null) {
                     if (t == STOP) {
-                        finishAll(batch, "cancelled");
+                        finishAll(batch, FinishReason.CANCELLED);
                         drain();
                         return;
                     }
@@ -192,7 +193,7 @@ final class GenerationQueue implements AutoCloseable {
                 activeCount = batch.size();
             }
         }
-        finishAll(batch, "cancelled");
+        finishAll(batch, FinishReason.CANCELLED);
         drain();
     }
 
@@ -200,11 +201,11 @@ final class GenerationQueue implements AutoCloseable {
     private void admit(Ticket t, List<Active> batch, int layers) {
         t.startedNanos = System.nanoTime();
         if (closed || t.cancelled()) {
-            t.result.complete(empty(t.job, "cancelled"));
+            t.result.complete(empty(t.job, FinishReason.CANCELLED));
             return;
         }
         if (System.nanoTime() - t.job.deadlineNanos() > 0) {
-            t.result.complete(empty(t.job, "timeout"));
+            t.result.complete(empty(t.job, FinishReason.TIMEOUT));
             return;
         }
         Active a = new Active(t, layers);
@@ -212,7 +213,7 @@ final class GenerationQueue implements AutoCloseable {
             int[] prompt = t.job.prompt();
             // as Generator: nothing to generate, or a prompt the positions cannot hold, ends with "length"
             if (a.out.length == 0 || prompt.length > model.config().maxPositionEmbeddings()) {
-                finish(a, "length");
+                finish(a, FinishReason.LENGTH);
                 return;
             }
             float[] logits;
@@ -222,7 +223,7 @@ final class GenerationQueue implements AutoCloseable {
                 MiniMindLM.Hidden h = model.forward(Torch.longsLike(model.anyParameter(), ids, 1, ids.length), null, null, a.cache);
                 logits = Torch.toFloats(model.logits(h.states().narrow(1, prompt.length - 1, 1)));
             }
-            String reason = accept(a, logits, 0);
+            FinishReason reason = accept(a, logits, 0);
             if (reason != null) finish(a, reason);
             else batch.add(a);
         } catch (Throwable e) { // a failed prefill fails its request, never the worker
@@ -239,7 +240,7 @@ final class GenerationQueue implements AutoCloseable {
             Active a = it.next();
             if (a.cache.length() + 1 > maxPos) {
                 it.remove();
-                finish(a, "length");
+                finish(a, FinishReason.LENGTH);
             }
         }
         if (batch.isEmpty()) return;
@@ -268,7 +269,7 @@ final class GenerationQueue implements AutoCloseable {
         List<Active> done = new ArrayList<>();
         for (int r = 0; r < b; r++) {
             Active a = batch.get(r);
-            String reason = accept(a, logits, r * vocab);
+            FinishReason reason = accept(a, logits, r * vocab);
             if (reason != null) done.add(a);
         }
         for (Active a : done) {
@@ -281,40 +282,40 @@ final class GenerationQueue implements AutoCloseable {
      * Samples the sequence's next token from its row of logits and reports it; returns why the sequence ends, or
      * null if it goes on. The checks are {@link Generator#generate}'s, in its order.
      */
-    private String accept(Active a, float[] logits, int offset) {
+    private FinishReason accept(Active a, float[] logits, int offset) {
         Job j = a.ticket.job;
         float[] row = offset == 0 && logits.length == model.config().vocabSize() ? logits
                 : Arrays.copyOfRange(logits, offset, offset + model.config().vocabSize());
         int next = j.sampling().next(row, a.seen, a.count, a.random);
         a.seen[a.count++] = next;
         a.out[a.n++] = next;
-        String reason = null;
-        if (next == j.eosId()) reason = "stop";
-        else if (closed || a.ticket.cancelled()) reason = "cancelled";
-        else if (System.nanoTime() - j.deadlineNanos() > 0) reason = "timeout";
-        else if (a.ticket.onToken != null && !a.ticket.onToken.test(next)) reason = "cancelled";
-        else if (a.n >= j.maxNewTokens()) reason = "length";
+        FinishReason reason = null;
+        if (next == j.eosId()) reason = FinishReason.STOP;
+        else if (closed || a.ticket.cancelled()) reason = FinishReason.CANCELLED;
+        else if (System.nanoTime() - j.deadlineNanos() > 0) reason = FinishReason.TIMEOUT;
+        else if (a.ticket.onToken != null && !a.ticket.onToken.test(next)) reason = FinishReason.CANCELLED;
+        else if (a.n >= j.maxNewTokens()) reason = FinishReason.LENGTH;
         a.next = next;
         a.reasonAtEnd = reason;
         return reason;
     }
 
-    private static void finish(Active a, String reason) {
+    private static void finish(Active a, FinishReason reason) {
         a.cache.close();
         a.ticket.result.complete(a.result(reason));
     }
 
-    private static void finishAll(List<Active> batch, String reason) {
+    private static void finishAll(List<Active> batch, FinishReason reason) {
         for (Active a : batch) finish(a, reason);
         batch.clear();
     }
 
     private void drain() {
-        for (Ticket t; (t = queue.poll()) != null; ) if (t != STOP) t.result.complete(empty(t.job, "cancelled"));
+        for (Ticket t; (t = queue.poll()) != null; ) if (t != STOP) t.result.complete(empty(t.job, FinishReason.CANCELLED));
         activeCount = 0;
     }
 
-    private static Generator.Result empty(Job j, String reason) {
+    private static Generator.Result empty(Job j, FinishReason reason) {
         return new Generator.Result(new int[0], j.prompt().length, reason, 0);
     }
 

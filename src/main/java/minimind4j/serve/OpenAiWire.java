@@ -1,5 +1,6 @@
 package minimind4j.serve;
 
+import minimind4j.generate.FinishReason;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;

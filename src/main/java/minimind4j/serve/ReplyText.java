@@ -1,5 +1,6 @@
 package minimind4j.serve;
 
+import minimind4j.generate.FinishReason;
 import minimind4j.generate.Generator;
 import minimind4j.generate.StreamingDecoder;
 import minimind4j.tokenizer.MiniMindTokenizer;
@@ -42,6 +43,6 @@ final class ReplyText {
 
     /** The generator reports a stop string as its callback saying "no more"; to the client it is "stop". */
     Generator.Result withReason(Generator.Result r) {
-        return stopped() ? new Generator.Result(r.tokens(), r.promptTokens(), FinishReason.STOP.wireName(), r.seconds()) : r;
+        return stopped() ? new Generator.Result(r.tokens(), r.promptTokens(), FinishReason.STOP, r.seconds()) : r;
     }
 }

@@ -1,5 +1,6 @@
 package minimind4j.serve;
 
+import minimind4j.generate.FinishReason;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,9 @@
-package minimind4j.serve;
+package minimind4j.generate;
 
 /**
- * Why a generation ended. The first three are OpenAI's {@code finish_reason} values and go on the wire; the last two
- * never do (a cancelled or timed-out request is answered with an error instead) but are what the request log reports.
+ * Why a generation ended. The first three are OpenAI's {@code finish_reason} values and go on the wire (the server
+ * decides TOOL_CALLS from the reply's text); the last two never do (a cancelled or timed-out request is answered
+ * with an error instead) but are what the request log and {@code chat --show_speed} report.
  */
 public enum FinishReason {
     /** the end-of-sequence token, or a stop string */
@@ -23,17 +24,14 @@ public enum FinishReason {
     /** The name OpenAI's API and the request log use, e.g. {@code "tool_calls"}. */
     public String wireName() { return wireName; }
 
-    /**
-     * The reason a {@link minimind4j.generate.Generator.Result} or {@link GenerationQueue} names as a string (the
-     * generator is shared with the chat command and keeps strings).
-     */
-    static FinishReason of(String wireName) {
+    /** The reason named {@code wireName}. */
+    public static FinishReason of(String wireName) {
         for (FinishReason r : values()) if (r.wireName.equals(wireName)) return r;
         throw new IllegalArgumentException("unknown finish reason: " + wireName);
     }
 
     /** A reply that called tools finishes with "tool_calls", whatever ended its generation. */
-    FinishReason orToolCalls(boolean calledTools) { return calledTools ? TOOL_CALLS : this; }
+    public FinishReason orToolCalls(boolean calledTools) { return calledTools ? TOOL_CALLS : this; }
 
     /** The wire name, so that logs formatting a reason with %s read as they did when reasons were strings. */
     @Override
