@@ -94,12 +94,12 @@ final class Demo {
          * Checks the bundled files and puts the bundled pretrained weights where --from_weight pretrain looks;
          * {@code usualData} is the data file the command looked for first, named in the notice.
          */
-        void prepare(PrintWriter out, Path saveDir, String usualData) {
+        void prepare(PrintWriter out, TrainConfig run, String usualData) {
+            Path saveDir = run.saveDir();
             for (Path p : List.of(data, tokenizer.resolve("tokenizer.json"), pretrainWeights()))
                 if (!Files.exists(p)) throw new UserError(p + ": bundled demo file missing (run from the minimind4j checkout or the unzipped distribution, or pass --data_path)");
             out.println("no --data_path given and no " + usualData + ": running the bundled demo (" + dir() + ", see demo/README.md)");
-            TrainConfig.Builder s = schedule.apply(TrainConfig.builder());
-            out.printf("demo: %s, lr %.0e, %d epochs, batch %d; pass --data_path to train on your own data%n", data, s.learningRate(), s.epochs(), s.batchSize());
+            out.printf("demo: %s, lr %.0e, %d epochs, batch %d; pass --data_path to train on your own data%n", data, run.learningRate(), run.epochs(), run.batchSize());
             out.flush();
             try {
                 Files.createDirectories(saveDir);

@@ -140,7 +140,9 @@ abstract class TrainCommand implements Callable<Integer> {
         if (given("--tokenizer_path")) b.tokenizerPath(f.tokenizerPath);
         if (given("--add_system_ratio")) b.addSystemRatio(f.addSystemRatio);
         if (given("--empty_think_ratio")) b.emptyThinkRatio(f.emptyThinkRatio);
-        if (given("--group_by_length")) b.groupByLength(f.groupByLength == 1);
+        // --pad_to_max_seq_len is MiniMind's layout, which has no length grouping
+        if (f.padToMaxSeqLen) b.groupByLength(false);
+        else if (given("--group_by_length")) b.groupByLength(f.groupByLength == 1);
         if (given("--eval_data")) b.evalData(f.evalData);
         if (given("--eval_interval")) b.evalInterval(f.evalInterval);
         if (given("--max_nan_steps")) b.maxNanSteps(f.maxNanSteps);
@@ -150,7 +152,7 @@ abstract class TrainCommand implements Callable<Integer> {
         if (f.dtype != null) b.dtype(f.dtype);
         if (startFile != null) b.fromWeight(startFile.toString());
         return b.device(f.device)  // null: MiniMind's default, cuda:0 when there is one
-                .groupByLength(b.groupByLength() && !f.padToMaxSeqLen).padToMaxSeqLen(f.padToMaxSeqLen).strictData(f.strictData)
+                .padToMaxSeqLen(f.padToMaxSeqLen).strictData(f.strictData)
                 .numThreads(TrainFlags.or(f.numThreads, minimind4j.engine.Torch.defaultThreads()))
                 .strictLoad(strict.strict())
                 .dataFormat(minimind4j.data.formats.DataFormat.fromFlag(f.dataFormat))
@@ -181,7 +183,7 @@ abstract class TrainCommand implements Callable<Integer> {
         settings.print(System.out, DistributedFlags.localRank());
         Precision precision = settings.precision();
         o = o.toBuilder().dtype(precision.dtypeName()).numThreads(TrainFlags.or(f.numThreads, settings.threads())).build();
-        if (demo != null) demo.prepare(spec.commandLine().getOut(), o.saveDir(), s.dataPath().toString());
+        if (demo != null) demo.prepare(spec.commandLine().getOut(), o, s.dataPath().toString());
         // workers choose their threads once they know which ranks share their machine
         if (d.launches()) {
             resumeRead = null;  // each worker reads the checkpoint itself; the launcher only supervises

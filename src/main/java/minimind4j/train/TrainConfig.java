@@ -242,38 +242,6 @@ public final class TrainConfig {
         public Builder dataFormat(DataFormat v) { this.dataFormat = v; return this; }
         public Builder truncation(Truncation v) { this.truncation = v; return this; }
 
-        public Stage stage() { return stage; }
-        public Path saveDir() { return saveDir; }
-        public String saveWeight() { return saveWeight; }
-        public int epochs() { return epochs; }
-        public int batchSize() { return batchSize; }
-        public double learningRate() { return learningRate; }
-        public String device() { return device; }
-        public String dtype() { return dtype; }
-        public int accumulationSteps() { return accumulationSteps; }
-        public double gradClip() { return gradClip; }
-        public int logInterval() { return logInterval; }
-        public int saveInterval() { return saveInterval; }
-        public int maxSeqLen() { return maxSeqLen; }
-        public String fromWeight() { return fromWeight; }
-        public boolean fromResume() { return fromResume; }
-        public Path tokenizerPath() { return tokenizerPath; }
-        public double addSystemRatio() { return addSystemRatio; }
-        public double emptyThinkRatio() { return emptyThinkRatio; }
-        public boolean strictData() { return strictData; }
-        public boolean groupByLength() { return groupByLength; }
-        public boolean padToMaxSeqLen() { return padToMaxSeqLen; }
-        public int numThreads() { return numThreads; }
-        public Path evalData() { return evalData; }
-        public int evalInterval() { return evalInterval; }
-        public int maxNanSteps() { return maxNanSteps; }
-        public long seed() { return seed; }
-        public long maxSteps() { return maxSteps; }
-        public LossAverage lossAverage() { return lossAverage; }
-        public boolean strictLoad() { return strictLoad; }
-        public List<Path> dataPaths() { return dataPaths; }
-        public DataFormat dataFormat() { return dataFormat; }
-        public Truncation truncation() { return truncation; }
 
         public TrainConfig build() {
             if (stage == null) throw new IllegalStateException("a TrainConfig needs its stage");
