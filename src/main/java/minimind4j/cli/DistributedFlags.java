@@ -61,17 +61,21 @@ public final class DistributedFlags {
     /**
      * The threads of this rank: the cores of its machine split between the run's ranks on that machine, however they
      * were started (--nproc_per_node, several --nnodes launchers on one host, torchrun-like tooling); ranks learn who
-     * shares their machine when they join. An explicit --num_threads wins. The first rank on each machine prints the split.
+     * shares their machine when they join. An explicit --num_threads wins, then the count a resumed run recorded. The
+     * first rank on each machine prints the split.
+     *
+     * @param given    the threads fixed for this rank (null: split the cores)
+     * @param whyGiven where {@code given} came from, as the line names it ("--num_threads 2", "as recorded in ...")
      */
-    static int threadsPerRank(Distributed dist, Integer given, java.io.PrintStream out) {
+    static int threadsPerRank(Distributed dist, Integer given, String whyGiven, java.io.PrintStream out) {
         Distributed.HostShare share = dist.hostShare();
         int cores = Runtime.getRuntime().availableProcessors();
         int split = share.ranks() == 1 ? minimind4j.engine.Torch.defaultThreads() : Math.max(1, cores / share.ranks());
         int threads = given != null ? given : split;
         if (share.index() == 0) {
             String note = given == null ? ""
-                    : threads * share.ranks() > cores ? " (--num_threads " + given + ": " + threads * share.ranks() + " threads on " + cores + " cores, oversubscribed)"
-                    : " (--num_threads " + given + ")";
+                    : threads * share.ranks() > cores ? " (" + whyGiven + ": " + threads * share.ranks() + " threads on " + cores + " cores, oversubscribed)"
+                    : " (" + whyGiven + ")";
             out.printf(java.util.Locale.ROOT, "threads: rank %d: %d rank%s of %d on this machine share its %d cores, %d thread%s each%s%n",
                     dist.rank(), share.ranks(), share.ranks() == 1 ? "" : "s", dist.worldSize(), cores, threads, threads == 1 ? "" : "s", note);
         }

@@ -196,7 +196,10 @@ abstract class TrainCommand implements Callable<Integer> {
                     + "max_seq_len, so aux_loss differs from MiniMind's (--pad_to_max_seq_len --group_by_length 0 matches it exactly)");
         try (Distributed dist = d.join(precision)) {
             if (dist.worldSize() > 1) {
-                f.numThreads = DistributedFlags.threadsPerRank(dist, f.numThreads, out);
+                // a resumed run keeps the threads per rank it was trained with, as a single process does (RunSettings)
+                Integer recorded = RunSettings.recorded(resumeRead).threads();
+                f.numThreads = f.numThreads != null ? DistributedFlags.threadsPerRank(dist, f.numThreads, "--num_threads " + f.numThreads, out)
+                        : DistributedFlags.threadsPerRank(dist, recorded, "as recorded in " + RunFiles.resume(o.saveDir(), o.saveWeight(), config).getFileName(), out);
                 o = o.toBuilder().numThreads(f.numThreads).build();
             }
             Trainer t = new Trainer(o, config, precision, out, dist, lossFault);

@@ -114,6 +114,27 @@ class DistributedTest {
     }
 
     /**
+     * The threads per rank are part of the run, as in one process: a DDP run resumed without --num_threads keeps the
+     * count it recorded (here 2 per rank, not the cores/ranks split), and says where it came from.
+     */
+    @Test
+    void aResumedDdpRunKeepsTheThreadsPerRankItRecorded() throws Exception {
+        Path save = dir.resolve("threads2x2");
+        List<String> a = new ArrayList<>(args(data, save));
+        a.set(a.indexOf("--num_threads") + 1, "2");
+        a.addAll(List.of("--nproc_per_node", "2", "--max_steps", "1"));
+        finish(launch(save, null, a), save);
+        assertEquals(2L, ((Number) ((Map<?, ?>) Pth.read(save.resolve("pretrain_32_resume.pth"))).get("num_threads")).longValue());
+        List<String> resumed = new ArrayList<>(args(data, save));
+        int t = resumed.indexOf("--num_threads");
+        resumed.remove(t + 1);
+        resumed.remove(t);
+        resumed.addAll(List.of("--nproc_per_node", "2", "--max_steps", "1", "--from_resume", "1"));
+        finish(launch(save, null, resumed), save);
+        assertTrue(log(save).contains("2 threads each (as recorded in pretrain_32_resume.pth"), log(save));
+    }
+
+    /**
      * The same split in bf16 autocast, where bit-equality cannot hold (the two batch shapes round differently): every
      * rank computes in bf16 (the launcher's choice reaches the workers), and 2 x 8's gradient differs from 1 x 16's
      * by less than bf16 differs from fp32 on the same batch. Measured on an AMD EPYC Zen 4 (native bf16, 1 thread
