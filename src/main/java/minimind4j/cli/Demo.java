@@ -78,6 +78,22 @@ final class Demo {
         return tok.decode(g.generate(prompt, maxTokens, Sampling.GREEDY, tok.eosId(), 0, null).tokens(), true).strip().replace("\n", " ");
     }
 
+    /** One model's side of a before/after comparison: its label as printed, and how a question becomes its prompt. */
+    record Answerer(String label, Generator generator, java.util.function.Function<String, int[]> prompt, int maxTokens) {
+        /** A chat model: the question through the chat template, up to 64 tokens. */
+        static Answerer chat(String label, Generator g, MiniMindTokenizer tok) {
+            return new Answerer(label, g, q -> chatPrompt(tok, q), 64);
+        }
+    }
+
+    /** Each question, then each model's greedy answer on its own labelled line. */
+    static void printAnswers(PrintStream out, MiniMindTokenizer tok, List<String> questions, Answerer... models) {
+        for (String q : questions) {
+            out.println("Q: " + q);
+            for (Answerer m : models) out.println("  " + m.label() + " " + greedyLine(m.generator(), tok, m.prompt().apply(q), m.maxTokens()));
+        }
+    }
+
     /**
      * A demo run: its model, files, and {@code schedule}, the training settings it sets by name (epochs, batch,
      * learning rate, ...) over the stage's defaults.
@@ -110,27 +126,29 @@ final class Demo {
             }
         }
 
+        /** The held-out questions, one per line; null when the file cannot be read (the comparison is then skipped). */
+        List<String> questions() {
+            try {
+                return Files.readAllLines(prompts).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+            } catch (IOException e) {
+                return null;
+            }
+        }
+
         /** Greedy answers of the pretrained and the fine-tuned model to the held-out prompts. */
         void showComparison(PrintStream out, ModelConfig config, TrainConfig o, Trainer t) {
             // a run from scratch (--from_weight none) has no "before" model to compare with
             if (!Files.exists(t.weightPath(o.fromWeight()))) return;
-            List<String> questions;
-            try {
-                questions = Files.readAllLines(prompts).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
-            } catch (IOException e) {
-                return;
-            }
+            List<String> questions = questions();
+            if (questions == null) return;
             try (MiniMindTokenizer tok = MiniMindTokenizer.load(tokenizer);
                  MiniMindLM before = Weights.load(t.fromWeightPath(), config, true, null);
                  MiniMindLM after = Weights.load(t.weightPath(o.saveWeight()), config, true, null)) {
                 Generator g0 = new Generator(before), g1 = new Generator(after);
                 out.println();
                 out.println("Held-out questions: the pretrained model continues the text; the SFT model answers.");
-                for (String q : questions) {
-                    out.println("Q: " + q);
-                    out.println("  pretrain: " + greedyLine(g0, tok, tok.encode(tok.bosToken() + q), 48));
-                    out.println("  sft:      " + greedyLine(g1, tok, chatPrompt(tok, q), 64));
-                }
+                printAnswers(out, tok, questions, new Answerer("pretrain:", g0, q -> tok.encode(tok.bosToken() + q), 48),
+                        Answerer.chat("sft:     ", g1, tok));
                 out.println();
                 out.println("Chat with it: " + command() + " chat --save_dir " + o.saveDir() + " --weight " + o.saveWeight() + " --hidden_size " + config.hiddenSize() + " --tokenizer_path " + tokenizer);
             }

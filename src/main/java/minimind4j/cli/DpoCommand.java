@@ -19,7 +19,6 @@ import minimind4j.tokenizer.MiniMindTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,24 +83,15 @@ public final class DpoCommand extends TrainCommand {
     @Override
     void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainConfig o, Trainer t) {
         if (loraRank != null) return;
-        List<String> questions;
-        try {
-            questions = Files.readAllLines(demo.prompts()).stream().map(String::strip).filter(q -> !q.isEmpty()).toList();
-        } catch (IOException e) {
-            return;
-        }
+        List<String> questions = demo.questions();
+        if (questions == null) return;
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(demo.tokenizer());
              MiniMindLM before = Weights.load(t.fromWeightPath(), config, true, null);
              MiniMindLM after = Weights.load(t.weightPath(o.saveWeight()), config, true, null)) {
             Generator g0 = new Generator(before), g1 = new Generator(after);
             out.println();
             out.println("Questions (greedy): the SFT model, then the DPO model (rewards/accuracies above: share of pairs whose true reply it now prefers more than the reference does).");
-            for (String q : questions) {
-                int[] chat = Demo.chatPrompt(tok, q);
-                out.println("Q: " + q);
-                out.println("  sft: " + Demo.greedyLine(g0, tok, chat, 64));
-                out.println("  dpo: " + Demo.greedyLine(g1, tok, chat, 64));
-            }
+            Demo.printAnswers(out, tok, questions, Demo.Answerer.chat("sft:", g0, tok), Demo.Answerer.chat("dpo:", g1, tok));
             out.println();
             out.println("Chat with it: " + Demo.command() + " chat --save_dir " + o.saveDir() + " --weight " + o.saveWeight() + " --hidden_size " + config.hiddenSize() + " --tokenizer_path " + demo.tokenizer());
         }

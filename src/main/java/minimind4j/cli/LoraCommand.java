@@ -19,9 +19,7 @@ import minimind4j.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -82,12 +80,8 @@ public final class LoraCommand extends TrainCommand {
 
     @Override
     void showDemo(Demo.Profile demo, PrintStream out, ModelConfig config, TrainConfig o, Trainer t) {
-        List<String> questions;
-        try {
-            questions = Files.readAllLines(demo.prompts()).stream().map(String::strip).filter(q -> !q.isEmpty()).toList();
-        } catch (IOException e) {
-            return;
-        }
+        List<String> questions = demo.questions();
+        if (questions == null) return;
         Path adapter = t.weightPath(o.saveWeight());
         try (MiniMindTokenizer tok = MiniMindTokenizer.load(demo.tokenizer());
              MiniMindLM base = Weights.load(t.fromWeightPath(), config, true, null);
@@ -98,12 +92,7 @@ public final class LoraCommand extends TrainCommand {
             Generator g0 = new Generator(base), g1 = new Generator(tuned);
             out.println();
             out.println("Held-out questions, greedy: the pretrained base, then the same base with the LoRA adapter (" + adapter + ").");
-            for (String q : questions) {
-                int[] chat = Demo.chatPrompt(tok, q);
-                out.println("Q: " + q);
-                out.println("  base: " + Demo.greedyLine(g0, tok, chat, 64));
-                out.println("  lora: " + Demo.greedyLine(g1, tok, chat, 64));
-            }
+            Demo.printAnswers(out, tok, questions, Demo.Answerer.chat("base:", g0, tok), Demo.Answerer.chat("lora:", g1, tok));
             out.println();
             out.println("Chat with it: ./minimind chat --weight " + t.fromWeightPath() + " --lora " + adapter + " --tokenizer_path " + demo.tokenizer());
         }
