@@ -24,12 +24,6 @@ public enum FinishReason {
     /** The name OpenAI's API and the request log use, e.g. {@code "tool_calls"}. */
     public String wireName() { return wireName; }
 
-    /** The reason named {@code wireName}. */
-    public static FinishReason of(String wireName) {
-        for (FinishReason r : values()) if (r.wireName.equals(wireName)) return r;
-        throw new IllegalArgumentException("unknown finish reason: " + wireName);
-    }
-
     /** A reply that called tools finishes with "tool_calls", whatever ended its generation. */
     public FinishReason orToolCalls(boolean calledTools) { return calledTools ? TOOL_CALLS : this; }
 

@@ -33,10 +33,8 @@ class OpenAiWireTest {
         assertEquals("tool_calls", FinishReason.TOOL_CALLS.wireName());
         assertEquals("cancelled", FinishReason.CANCELLED.wireName());
         assertEquals("timeout", FinishReason.TIMEOUT.wireName());
-        assertEquals(FinishReason.LENGTH, FinishReason.of("length"));
         assertEquals(FinishReason.TOOL_CALLS, FinishReason.STOP.orToolCalls(true));
         assertEquals(FinishReason.LENGTH, FinishReason.LENGTH.orToolCalls(false));
-        assertThrows(IllegalArgumentException.class, () -> FinishReason.of("eos"));
     }
 
     @Test
