@@ -41,11 +41,12 @@ final class WeightFiles {
     /** The model moved to --device, computing in {@code dtype} (chat's and serve's --dtype), with the --lora adapter attached. */
     MiniMindLM onDevice(MiniMindLM m, String dtype) {
         // auto is a training choice (timed per machine); generation takes the precision it is given
+        minimind4j.UserError usage = new minimind4j.UserError("--dtype " + dtype + ": chat and serve take float32, bfloat16 or float16");
+        if (Precision.isAuto(dtype)) throw usage;
         try {
-            if (Precision.isAuto(dtype)) throw new minimind4j.UserError(dtype);
             Precision.parseDtype(dtype);
-        } catch (minimind4j.UserError e) {
-            throw new minimind4j.UserError("--dtype " + dtype + ": chat and serve take float32, bfloat16 or float16");
+        } catch (minimind4j.UserError unknown) {
+            throw usage;
         }
         m.to(Precision.resolve(device, dtype, -1));
         return withLora(m, lora);
